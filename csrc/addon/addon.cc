@@ -1,0 +1,317 @@
+// csrc/addon/addon.cc — node-addon-api glue over falcon_h1.h.
+// One wrapper class per handle (Model, Context); every slow call is one async worker template
+// (RunAsync) that runs off the JS thread and settles a Promise. Weights stay in the C mmap.
+
+#include <napi.h>
+
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "../falcon_h1.h"
+}
+
+namespace {
+
+const char *StatusCode(fh1_status st) {
+  switch (st) {
+    case FH1_ERR_IO: return "ERR_IO";
+    case FH1_ERR_FORMAT: return "ERR_FORMAT";
+    case FH1_ERR_UNSUPPORTED: return "ERR_UNSUPPORTED";
+    case FH1_ERR_ARG: return "ERR_ARG";
+    case FH1_ERR_NOMEM: return "ERR_NOMEM";
+    case FH1_ERR_CONTEXT_FULL: return "ERR_CONTEXT_FULL";
+    case FH1_ERR_CANCELLED: return "ERR_CANCELLED";
+    case FH1_ERR_BUSY: return "ERR_BUSY";
+    default: return "ERR_UNKNOWN";
+  }
+}
+
+Napi::Error MakeError(Napi::Env env, fh1_status st, const std::string &msg) {
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, StatusCode(st)));
+  return e;
+}
+
+// Runs `work` on the libuv pool; `done` builds the resolved value on the JS thread.
+class Task : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<fh1_status(std::string &err)>;
+  using Done = std::function<Napi::Value(Napi::Env)>;
+
+  static Napi::Promise Run(Napi::Env env, Work work, Done done, std::function<void()> finally = nullptr) {
+    auto *t = new Task(env, std::move(work), std::move(done), std::move(finally));
+    Napi::Promise p = t->deferred_.Promise();
+    t->Queue();
+    return p;
+  }
+
+ private:
+  Task(Napi::Env env, Work work, Done done, std::function<void()> finally)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), done_(std::move(done)),
+        finally_(std::move(finally)) {}
+
+  void Execute() override { status_ = work_(err_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (finally_) finally_();
+    if (status_ != FH1_OK) {
+      deferred_.Reject(MakeError(env, status_, err_).Value());
+      return;
+    }
+    deferred_.Resolve(done_ ? done_(env) : env.Undefined());
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Work work_;
+  Done done_;
+  std::function<void()> finally_;
+  fh1_status status_ = FH1_OK;
+  std::string err_;
+};
+
+// ---- Model ---------------------------------------------------------------------------------
+
+class Model : public Napi::ObjectWrap<Model> {
+ public:
+  static Napi::FunctionReference ctor;
+
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function f = DefineClass(env, "Model",
+                                   {InstanceMethod("info", &Model::Info), InstanceMethod("free", &Model::Free),
+                                    InstanceAccessor("freed", &Model::Freed, nullptr)});
+    ctor = Napi::Persistent(f);
+    exports.Set("Model", f);
+  }
+
+  Model(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Model>(info) {}
+  ~Model() override { fh1_model_free(model_); }
+
+  fh1_model *model_ = nullptr;
+  std::atomic<int> contexts_{0};
+
+ private:
+  Napi::Value Info(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    if (!model_) throw MakeError(env, FH1_ERR_ARG, "model has been freed");
+    fh1_model_info mi;
+    fh1_model_get_info(model_, &mi);
+    Napi::Object o = Napi::Object::New(env);
+#define SET(k, v) o.Set(k, Napi::Number::New(env, (double)(v)))
+    SET("nVocab", mi.n_vocab); SET("nEmbd", mi.n_embd); SET("nLayer", mi.n_layer); SET("nCtxTrain", mi.n_ctx_train);
+    SET("nFf", mi.n_ff); SET("nHead", mi.n_head); SET("nHeadKv", mi.n_head_kv); SET("headDim", mi.head_dim);
+    SET("ssmDInner", mi.ssm_d_inner); SET("ssmNHead", mi.ssm_n_head); SET("ssmHeadDim", mi.ssm_head_dim);
+    SET("ssmDState", mi.ssm_d_state); SET("ssmNGroup", mi.ssm_n_group); SET("ssmDConv", mi.ssm_d_conv);
+    SET("ropeTheta", mi.rope_theta); SET("rmsEps", mi.rms_eps); SET("nParams", mi.n_params);
+    SET("fileBytes", mi.weight_bytes); SET("weightType", mi.weight_type);
+#undef SET
+    o.Set("ssmRmsNorm", Napi::Boolean::New(env, mi.ssm_rms_norm));
+    o.Set("ssmNormBeforeGate", Napi::Boolean::New(env, mi.ssm_norm_before_gate));
+    o.Set("hasMultipliers", Napi::Boolean::New(env, mi.has_multipliers));
+    return o;
+  }
+
+  Napi::Value Free(const Napi::CallbackInfo &info) {
+    if (contexts_ > 0) throw MakeError(info.Env(), FH1_ERR_BUSY, "free the model's contexts first");
+    fh1_model_free(model_);
+    model_ = nullptr;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Freed(const Napi::CallbackInfo &info) { return Napi::Boolean::New(info.Env(), model_ == nullptr); }
+};
+Napi::FunctionReference Model::ctor;
+
+Napi::Value LoadModel(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "loadModel(path: string, prefault?: boolean)");
+  std::string path = info[0].As<Napi::String>();
+  fh1_model_params mp = fh1_model_default_params();
+  mp.prefault = info.Length() > 1 && info[1].ToBoolean();
+  auto holder = std::make_shared<fh1_model *>(nullptr);
+  return Task::Run(
+      env,
+      [path, mp, holder](std::string &err) {
+        char buf[512] = {0};
+        fh1_status st = fh1_model_load(path.c_str(), mp, holder.get(), buf, sizeof buf);
+        err = buf;
+        return st;
+      },
+      [holder](Napi::Env env) -> Napi::Value {
+        Napi::Object obj = Model::ctor.New({});
+        Model::Unwrap(obj)->model_ = *holder;
+        return obj;
+      });
+}
+
+// ---- Context -------------------------------------------------------------------------------
+
+class Context : public Napi::ObjectWrap<Context> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function f = DefineClass(env, "Context",
+                                   {InstanceMethod("decode", &Context::Decode), InstanceMethod("logits", &Context::Logits),
+                                    InstanceMethod("reset", &Context::Reset), InstanceMethod("cancel", &Context::Cancel),
+                                    InstanceMethod("saveState", &Context::SaveState), InstanceMethod("loadState", &Context::LoadState),
+                                    InstanceMethod("free", &Context::Free), InstanceAccessor("nPast", &Context::NPast, nullptr),
+                                    InstanceAccessor("nCtx", &Context::NCtx, nullptr),
+                                    InstanceAccessor("nThreads", &Context::NThreads, nullptr),
+                                    InstanceAccessor("busy", &Context::Busy, nullptr)});
+    exports.Set("Context", f);
+  }
+
+  // new Context(model, { nCtx, nBatch, nThreads, kvType: 0|1 })
+  Context(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Context>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "new Context(model, params)");
+    Model *m = Model::Unwrap(info[0].As<Napi::Object>());
+    if (!m->model_) throw MakeError(env, FH1_ERR_ARG, "model has been freed");
+    fh1_context_params p = fh1_context_default_params();
+    if (info.Length() > 1 && info[1].IsObject()) {
+      Napi::Object o = info[1].As<Napi::Object>();
+      auto num = [&](const char *k, int def) { return o.Has(k) && o.Get(k).IsNumber() ? o.Get(k).As<Napi::Number>().Int32Value() : def; };
+      p.n_ctx = num("nCtx", p.n_ctx);
+      p.n_batch = num("nBatch", p.n_batch);
+      p.n_threads = num("nThreads", p.n_threads);
+      p.kv_type = (fh1_kv_type)num("kvType", p.kv_type);
+    }
+    char err[512] = {0};
+    fh1_status st = fh1_context_new(m->model_, p, &ctx_, err, sizeof err);
+    if (st != FH1_OK) throw MakeError(env, st, err);
+    model_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    model_ = m;
+    m->contexts_++;
+  }
+
+  ~Context() override { Release(); }
+
+ private:
+  void Release() {
+    if (ctx_) {
+      fh1_context_free(ctx_);
+      ctx_ = nullptr;
+      model_->contexts_--;
+      model_ref_.Reset();
+    }
+  }
+
+  fh1_context *Live(Napi::Env env) {
+    if (!ctx_) throw MakeError(env, FH1_ERR_ARG, "context has been freed");
+    return ctx_;
+  }
+
+  // decode(tokens: Int32Array, logitsAll: boolean): Promise<number /* rows of logits */>
+  Napi::Value Decode(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    fh1_context *c = Live(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throw Napi::TypeError::New(env, "decode(tokens: Int32Array, logitsAll?: boolean)");
+    bool expected = false;
+    if (!running_.compare_exchange_strong(expected, true))
+      throw MakeError(env, FH1_ERR_BUSY, "a decode is already running on this context");
+    Napi::Int32Array arr = info[0].As<Napi::Int32Array>();
+    auto tokens = std::make_shared<std::vector<int32_t>>(arr.Data(), arr.Data() + arr.ElementLength());
+    const int all = info.Length() > 1 && info[1].ToBoolean();
+    Ref(); // keep this wrapper alive while the worker runs
+    return Task::Run(
+        env,
+        [c, tokens, all](std::string &err) {
+          char buf[512] = {0};
+          fh1_status st = fh1_decode(c, tokens->data(), (int)tokens->size(), all, buf, sizeof buf);
+          err = buf;
+          return st;
+        },
+        [c](Napi::Env env) -> Napi::Value {
+          int rows = 0;
+          fh1_get_logits(c, &rows);
+          return Napi::Number::New(env, rows);
+        },
+        [this]() {
+          running_ = false;
+          Unref();
+        });
+  }
+
+  // logits(): Float32Array of rows × nVocab (a copy; small next to the weights)
+  Napi::Value Logits(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    fh1_context *c = Live(env);
+    int rows = 0;
+    const float *lg = fh1_get_logits(c, &rows);
+    fh1_model_info mi;
+    fh1_model_get_info(model_->model_, &mi);
+    const size_t n = (size_t)rows * mi.n_vocab;
+    Napi::Float32Array out = Napi::Float32Array::New(env, n);
+    if (n) std::memcpy(out.Data(), lg, n * sizeof(float));
+    return out;
+  }
+
+  Napi::Value Reset(const Napi::CallbackInfo &info) {
+    fh1_context *c = Live(info.Env());
+    if (running_) throw MakeError(info.Env(), FH1_ERR_BUSY, "a decode is running on this context");
+    fh1_reset(c);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Cancel(const Napi::CallbackInfo &info) {
+    if (ctx_) fh1_cancel(ctx_);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SaveState(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    fh1_context *c = Live(env);
+    if (running_) throw MakeError(env, FH1_ERR_BUSY, "a decode is running on this context");
+    size_t n = fh1_state_size(c), written = 0;
+    Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, n);
+    fh1_status st = fh1_state_save(c, buf.Data(), n, &written);
+    if (st != FH1_OK) throw MakeError(env, st, "cannot save state");
+    return buf;
+  }
+
+  Napi::Value LoadState(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    fh1_context *c = Live(env);
+    if (running_) throw MakeError(env, FH1_ERR_BUSY, "a decode is running on this context");
+    if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "loadState(state: Uint8Array)");
+    Napi::Uint8Array a = info[0].As<Napi::Uint8Array>();
+    char err[256] = {0};
+    fh1_status st = fh1_state_load(c, a.Data(), a.ByteLength(), err, sizeof err);
+    if (st != FH1_OK) throw MakeError(env, st, err);
+    return env.Undefined();
+  }
+
+  Napi::Value Free(const Napi::CallbackInfo &info) {
+    if (running_) throw MakeError(info.Env(), FH1_ERR_BUSY, "a decode is running on this context");
+    Release();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value NPast(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ctx_ ? fh1_n_past(ctx_) : 0); }
+  Napi::Value NCtx(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ctx_ ? fh1_n_ctx(ctx_) : 0); }
+  Napi::Value NThreads(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ctx_ ? fh1_n_threads(ctx_) : 0); }
+  Napi::Value Busy(const Napi::CallbackInfo &info) { return Napi::Boolean::New(info.Env(), running_.load()); }
+
+  fh1_context *ctx_ = nullptr;
+  Model *model_ = nullptr;
+  Napi::ObjectReference model_ref_;
+  std::atomic<bool> running_{false};
+};
+
+Napi::Value SimdName(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), fh1_simd_name()); }
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Model::Init(env, exports);
+  Context::Init(env, exports);
+  exports.Set("loadModel", Napi::Function::New(env, LoadModel));
+  exports.Set("simdName", Napi::Function::New(env, SimdName));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(falcon_h1, Init)

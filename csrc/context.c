@@ -1,0 +1,269 @@
+/* csrc/context.c — context lifetime, decode (ubatch splitting, cancellation), state snapshots. */
+#include "context.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STATE_MAGIC 0x31484653u /* "SFH1" */
+#define STATE_VERSION 1u
+
+fh1_context_params fh1_context_default_params(void) {
+    fh1_context_params p = {0};
+    p.n_ctx = 0;
+    p.n_batch = 512;
+    p.n_threads = 0;
+    p.kv_type = FH1_KV_F16;
+    return p;
+}
+
+static float *falloc(size_t n, int *ok) {
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) *ok = 0;
+    return p;
+}
+
+fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context **out, char *err, size_t err_len) {
+    *out = NULL;
+    const fh1_hparams *hp = &model->hp;
+    if (p.n_ctx < 0 || p.n_batch < 0 || p.n_threads < 0 || (p.kv_type != FH1_KV_F32 && p.kv_type != FH1_KV_F16)) {
+        snprintf(err, err_len, "invalid context parameters");
+        return FH1_ERR_ARG;
+    }
+    fh1_context *c = calloc(1, sizeof(*c));
+    if (!c) { snprintf(err, err_len, "out of memory"); return FH1_ERR_NOMEM; }
+    c->model = model;
+    c->n_ctx = p.n_ctx ? p.n_ctx : hp->n_ctx_train;
+    if (c->n_ctx <= 0) c->n_ctx = 4096;
+    c->n_batch = p.n_batch ? p.n_batch : 512;
+    if (c->n_batch > c->n_ctx) c->n_batch = c->n_ctx;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    c->n_threads = p.n_threads ? p.n_threads : (int)(ncpu > 0 ? ncpu : 1);
+    c->kv_type = p.kv_type;
+    c->simd = fh1_simd_get();
+
+    const size_t B = (size_t)c->n_batch, D = (size_t)hp->n_embd;
+    const size_t kvd = (size_t)hp->n_head_kv * hp->head_dim, qd = (size_t)hp->n_head * hp->head_dim;
+    const size_t kv_elems = (size_t)hp->n_layer * (size_t)c->n_ctx * kvd;
+    const size_t kv_bytes = kv_elems * (c->kv_type == FH1_KV_F16 ? 2 : 4);
+    int ok = 1;
+    c->k_cache = calloc(1, kv_bytes ? kv_bytes : 1);
+    c->v_cache = calloc(1, kv_bytes ? kv_bytes : 1);
+    if (!c->k_cache || !c->v_cache) ok = 0;
+    c->conv_state = falloc((size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim, &ok);
+    c->ssm_state = falloc((size_t)hp->n_layer * hp->d_inner * hp->d_state, &ok);
+    c->x = falloc(B * D, &ok);
+    c->u = falloc(B * D, &ok);
+    c->u_ssm = hp->ssm_in_mult != 1.0f ? falloc(B * D, &ok) : c->u;
+    c->u_attn = hp->attn_in_mult != 1.0f ? falloc(B * D, &ok) : c->u;
+    c->zxbcdt = falloc(B * hp->in_proj_dim, &ok);
+    c->conv_in = falloc((B + hp->d_conv - 1) * hp->conv_dim, &ok);
+    c->xbc = falloc(B * hp->conv_dim, &ok);
+    c->dt = falloc(B * hp->ssm_n_head, &ok);
+    c->y = falloc(B * hp->d_inner, &ok);
+    c->q = falloc(B * qd, &ok);
+    c->k = falloc(B * kvd, &ok);
+    c->v = falloc(B * kvd, &ok);
+    c->att = falloc(B * qd, &ok);
+    c->ssm_out = falloc(B * D, &ok);
+    c->attn_out = falloc(B * D, &ok);
+    c->gate = falloc(B * hp->n_ff, &ok);
+    c->up = falloc(B * hp->n_ff, &ok);
+    c->ffn_out = falloc(B * D, &ok);
+    c->rope_cos = falloc(B * hp->head_dim / 2, &ok);
+    c->rope_sin = falloc(B * hp->head_dim / 2, &ok);
+    c->scores = falloc((size_t)c->n_threads * c->n_ctx, &ok);
+    c->dtB = falloc((size_t)c->n_threads * hp->d_state, &ok);
+    c->head_in = falloc(B * D, &ok);
+    c->logits_cap = 1;
+    c->logits = falloc((size_t)hp->n_vocab, &ok);
+    if (ok) c->pool = fh1_pool_new(c->n_threads);
+    if (!ok || !c->pool) {
+        fh1_context_free(c);
+        snprintf(err, err_len, "out of memory allocating a context of %d tokens (KV cache %.1f MiB)", p.n_ctx, 2.0 * kv_bytes / 1048576.0);
+        return FH1_ERR_NOMEM;
+    }
+    c->n_threads = fh1_pool_size(c->pool);
+    *out = c;
+    return FH1_OK;
+}
+
+void fh1_context_free(fh1_context *c) {
+    if (!c) return;
+    fh1_pool_free(c->pool);
+    if (c->u_ssm != c->u) free(c->u_ssm);
+    if (c->u_attn != c->u) free(c->u_attn);
+    void *bufs[] = {c->k_cache, c->v_cache, c->conv_state, c->ssm_state, c->x, c->u, c->zxbcdt, c->conv_in, c->xbc, c->dt, c->y,
+                    c->q, c->k, c->v, c->att, c->ssm_out, c->attn_out, c->gate, c->up, c->ffn_out, c->rope_cos, c->rope_sin,
+                    c->scores, c->dtB, c->head_in, c->logits};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) free(bufs[i]);
+    free(c);
+}
+
+int fh1_n_ctx(const fh1_context *c) { return c->n_ctx; }
+int fh1_n_threads(const fh1_context *c) { return c->n_threads; }
+int fh1_n_past(const fh1_context *c) { return c->n_past; }
+void fh1_cancel(fh1_context *c) { atomic_store(&c->cancel, 1); }
+
+void fh1_reset(fh1_context *c) {
+    const fh1_hparams *hp = &c->model->hp;
+    c->n_past = 0;
+    c->n_logits = 0;
+    memset(c->conv_state, 0, sizeof(float) * (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim);
+    memset(c->ssm_state, 0, sizeof(float) * (size_t)hp->n_layer * hp->d_inner * hp->d_state);
+    /* the KV cache needs no clearing: attention only reads positions < n_past */
+}
+
+fh1_status fh1_decode(fh1_context *c, const int32_t *tokens, int n, int logits_all, char *err, size_t err_len) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&c->busy, &expected, 1)) {
+        snprintf(err, err_len, "a decode is already running on this context");
+        return FH1_ERR_BUSY;
+    }
+    fh1_status st = FH1_OK;
+    const int V = c->model->hp.n_vocab;
+    atomic_store(&c->cancel, 0);
+    if (n <= 0) {
+        snprintf(err, err_len, "no tokens to evaluate");
+        st = FH1_ERR_ARG;
+        goto done;
+    }
+    if (n > c->n_ctx - c->n_past) {
+        snprintf(err, err_len, "%d tokens do not fit: the context holds %d and %d are used", n, c->n_ctx, c->n_past);
+        st = FH1_ERR_CONTEXT_FULL;
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        if (tokens[i] < 0 || tokens[i] >= V) {
+            snprintf(err, err_len, "token id %d at index %d is out of range (vocabulary has %d tokens)", tokens[i], i, V);
+            st = FH1_ERR_ARG;
+            goto done;
+        }
+    }
+    const int rows = logits_all ? n : 1;
+    if (rows > c->logits_cap) {
+        float *nl = realloc(c->logits, sizeof(float) * (size_t)rows * V);
+        if (!nl) {
+            snprintf(err, err_len, "out of memory for %d rows of logits", rows);
+            st = FH1_ERR_NOMEM;
+            goto done;
+        }
+        c->logits = nl;
+        c->logits_cap = rows;
+    }
+    c->n_logits = 0;
+    for (int done_tokens = 0; done_tokens < n;) {
+        if (done_tokens > 0 && atomic_load(&c->cancel)) {
+            snprintf(err, err_len, "cancelled after %d of %d tokens", done_tokens, n);
+            st = FH1_ERR_CANCELLED;
+            break;
+        }
+        const int T = n - done_tokens < c->n_batch ? n - done_tokens : c->n_batch;
+        const int last_chunk = done_tokens + T == n;
+        float *out = logits_all ? c->logits + (size_t)done_tokens * V : (last_chunk ? c->logits : NULL);
+        fh1_forward(c, tokens + done_tokens, T, out, logits_all);
+        done_tokens += T;
+        c->n_logits = logits_all ? done_tokens : (last_chunk ? 1 : 0);
+    }
+done:
+    atomic_store(&c->busy, 0);
+    return st;
+}
+
+const float *fh1_get_logits(const fh1_context *c, int *n_rows) {
+    if (n_rows) *n_rows = c->n_logits;
+    return c->logits;
+}
+
+/* ---- state snapshots --------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t magic, version;
+    uint32_t n_layer, n_embd, kv_dim, kv_type, conv_elems, ssm_elems, n_vocab;
+    int32_t n_past;
+    uint32_t has_logits, reserved;
+} state_header;
+
+static size_t kv_elem_size(const fh1_context *c) { return c->kv_type == FH1_KV_F16 ? 2 : 4; }
+
+size_t fh1_state_size(const fh1_context *c) {
+    const fh1_hparams *hp = &c->model->hp;
+    const size_t kvd = (size_t)hp->n_head_kv * hp->head_dim;
+    return sizeof(state_header) + 2 * (size_t)hp->n_layer * (size_t)c->n_past * kvd * kv_elem_size(c) +
+           sizeof(float) * ((size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim + (size_t)hp->n_layer * hp->d_inner * hp->d_state) +
+           (c->n_logits > 0 ? sizeof(float) * (size_t)hp->n_vocab : 0);
+}
+
+fh1_status fh1_state_save(const fh1_context *c, void *dst, size_t cap, size_t *written) {
+    const fh1_hparams *hp = &c->model->hp;
+    const size_t need = fh1_state_size(c);
+    if (cap < need) return FH1_ERR_ARG;
+    const size_t kvd = (size_t)hp->n_head_kv * hp->head_dim, es = kv_elem_size(c);
+    state_header h = {STATE_MAGIC, STATE_VERSION, (uint32_t)hp->n_layer, (uint32_t)hp->n_embd, (uint32_t)kvd, (uint32_t)c->kv_type,
+                      (uint32_t)((hp->d_conv - 1) * hp->conv_dim), (uint32_t)(hp->d_inner * hp->d_state), (uint32_t)hp->n_vocab,
+                      c->n_past, c->n_logits > 0, 0};
+    uint8_t *p = dst;
+    memcpy(p, &h, sizeof(h));
+    p += sizeof(h);
+    const size_t row = (size_t)c->n_past * kvd * es;
+    for (int il = 0; il < hp->n_layer; il++) {
+        memcpy(p, (const uint8_t *)c->k_cache + (size_t)il * c->n_ctx * kvd * es, row);
+        p += row;
+        memcpy(p, (const uint8_t *)c->v_cache + (size_t)il * c->n_ctx * kvd * es, row);
+        p += row;
+    }
+    const size_t conv = sizeof(float) * (size_t)hp->n_layer * h.conv_elems, ssm = sizeof(float) * (size_t)hp->n_layer * h.ssm_elems;
+    memcpy(p, c->conv_state, conv);
+    p += conv;
+    memcpy(p, c->ssm_state, ssm);
+    p += ssm;
+    if (c->n_logits > 0) {
+        const int V = hp->n_vocab;
+        memcpy(p, c->logits + (size_t)(c->n_logits - 1) * V, sizeof(float) * V);
+        p += sizeof(float) * V;
+    }
+    *written = (size_t)(p - (uint8_t *)dst);
+    return FH1_OK;
+}
+
+fh1_status fh1_state_load(fh1_context *c, const void *src, size_t size, char *err, size_t err_len) {
+    const fh1_hparams *hp = &c->model->hp;
+    state_header h;
+    if (size < sizeof(h)) { snprintf(err, err_len, "state is truncated"); return FH1_ERR_FORMAT; }
+    memcpy(&h, src, sizeof(h));
+    const size_t kvd = (size_t)hp->n_head_kv * hp->head_dim, es = kv_elem_size(c);
+    if (h.magic != STATE_MAGIC || h.version != STATE_VERSION) { snprintf(err, err_len, "not a falcon-h1 state snapshot"); return FH1_ERR_FORMAT; }
+    if (h.n_layer != (uint32_t)hp->n_layer || h.n_embd != (uint32_t)hp->n_embd || h.kv_dim != kvd || h.kv_type != (uint32_t)c->kv_type ||
+        h.conv_elems != (uint32_t)((hp->d_conv - 1) * hp->conv_dim) || h.ssm_elems != (uint32_t)(hp->d_inner * hp->d_state) ||
+        h.n_vocab != (uint32_t)hp->n_vocab) {
+        snprintf(err, err_len, "state was saved for a different model or KV cache type");
+        return FH1_ERR_ARG;
+    }
+    if (h.n_past < 0 || h.n_past > c->n_ctx) { snprintf(err, err_len, "state holds %d tokens, the context only %d", h.n_past, c->n_ctx); return FH1_ERR_CONTEXT_FULL; }
+    const size_t row = (size_t)h.n_past * kvd * es;
+    const size_t conv = sizeof(float) * (size_t)hp->n_layer * h.conv_elems, ssm = sizeof(float) * (size_t)hp->n_layer * h.ssm_elems;
+    const size_t need = sizeof(h) + 2 * row * hp->n_layer + conv + ssm + (h.has_logits ? sizeof(float) * hp->n_vocab : 0);
+    if (size != need) { snprintf(err, err_len, "state has %zu bytes, expected %zu", size, need); return FH1_ERR_FORMAT; }
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&c->busy, &expected, 1)) { snprintf(err, err_len, "a decode is running on this context"); return FH1_ERR_BUSY; }
+    const uint8_t *p = (const uint8_t *)src + sizeof(h);
+    for (int il = 0; il < hp->n_layer; il++) {
+        memcpy((uint8_t *)c->k_cache + (size_t)il * c->n_ctx * kvd * es, p, row);
+        p += row;
+        memcpy((uint8_t *)c->v_cache + (size_t)il * c->n_ctx * kvd * es, p, row);
+        p += row;
+    }
+    memcpy(c->conv_state, p, conv);
+    p += conv;
+    memcpy(c->ssm_state, p, ssm);
+    p += ssm;
+    c->n_logits = 0;
+    if (h.has_logits) {
+        memcpy(c->logits, p, sizeof(float) * hp->n_vocab);
+        c->n_logits = 1;
+    }
+    c->n_past = h.n_past;
+    atomic_store(&c->busy, 0);
+    return FH1_OK;
+}

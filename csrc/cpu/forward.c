@@ -1,0 +1,325 @@
+/* csrc/cpu/forward.c — the whole Falcon-H1 forward pass on the CPU, in reading order:
+ *
+ *   embed → for each layer [ attn_norm → (Mamba-2 mixer ‖ attention) → add → ffn_norm → SwiGLU → add ]
+ *         → final norm → head
+ *
+ * Every thread of the pool runs this function; each op takes its share (fh1_split) and threads
+ * meet at a barrier where the next op reads what the previous one wrote. Kernels are in simd_*.c;
+ * small elementwise steps are inline here. Numerics follow HF transformers' float32 path
+ * (spec: falcon-h1-model.md §3-§5): multipliers as f32 scalars, f32 accumulation. */
+#include "../context.h"
+#include "../../quant/blocks.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    fh1_context *ctx;
+    const int32_t *tokens;
+    int T, pos0;
+    float *out;
+    int logits_all;
+} fwd_job;
+
+static inline float silu(float v) { return v / (1.0f + expf(-v)); }
+static inline float softplus(float v) { return v > 20.0f ? v : log1pf(expf(v)); }
+
+/* out = w ⊙ (v / sqrt(mean(v²) + eps)); the mean is accumulated in double (torch's reduction is
+ * more accurate than a naive f32 sum). */
+static void rmsnorm(const float *v, const float *w, float *out, int n, float eps) {
+    double ss = 0.0;
+    for (int i = 0; i < n; i++) ss += (double)v[i] * v[i];
+    const float r = 1.0f / sqrtf((float)(ss / n) + eps);
+    for (int i = 0; i < n; i++) out[i] = w[i] * (v[i] * r);
+}
+
+/* Row-split matmul: this thread's share of W's rows, in multiples of 4 so tiles stay whole. */
+static void mm(const fh1_context *c, const fh1_matrix *W, const float *x, int T, float *y, int ith, int nth) {
+    int b, e;
+    fh1_split((W->rows + 3) / 4, ith, nth, &b, &e);
+    b *= 4;
+    e = e * 4 < W->rows ? e * 4 : W->rows;
+    if (b < e) c->simd->matmul(W, x, T, W->cols, y, W->rows, b, e);
+}
+
+static void rope(float *v, int n_heads, int dh, const float *cs, const float *sn) {
+    const int half = dh / 2;
+    for (int h = 0; h < n_heads; h++) {
+        float *p = v + h * dh;
+        for (int i = 0; i < half; i++) {
+            const float a = p[i], b = p[i + half];
+            p[i] = a * cs[i] - b * sn[i];
+            p[i + half] = b * cs[i] + a * sn[i];
+        }
+    }
+}
+
+/* Mamba-2 recurrence (spec §4.4) for this thread's heads over the T tokens of the ubatch. */
+static void ssm_scan(fh1_context *c, const fh1_layer *l, float *state, int T, int ith, int nth) {
+    const fh1_hparams *hp = &c->model->hp;
+    const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, E = hp->d_inner, Cd = hp->conv_dim;
+    const int heads_per_group = H / hp->n_group;
+    float *dtB = c->dtB + (size_t)ith * N;
+    int h0, h1;
+    fh1_split(H, ith, nth, &h0, &h1);
+    for (int h = h0; h < h1; h++) {
+        const int g = h / heads_per_group;
+        float *S = state + (size_t)h * P * N;
+        for (int t = 0; t < T; t++) {
+            const float *xbc = c->xbc + (size_t)t * Cd;
+            const float *x = xbc + h * P;
+            const float *B = xbc + E + g * N;
+            const float *C = xbc + E + hp->n_group * N + g * N;
+            const float delta = c->dt[(size_t)t * H + h];
+            const float dA = expf(delta * l->ssm_a[h]);
+            for (int n = 0; n < N; n++) dtB[n] = delta * B[n];
+            float *y = c->y + (size_t)t * E + h * P;
+            for (int p = 0; p < P; p++) y[p] = c->simd->ssm_row(S + (size_t)p * N, dtB, C, dA, x[p], N) + l->ssm_d[h] * x[p];
+        }
+    }
+}
+
+/* Causal softmax attention of this thread's (token, head) pairs against the KV cache. */
+static void attention(fh1_context *c, int il, int T, int pos0, int ith, int nth) {
+    const fh1_hparams *hp = &c->model->hp;
+    const int dh = hp->head_dim, Hq = hp->n_head, R = hp->n_head / hp->n_head_kv;
+    const int kvd = hp->n_head_kv * dh, qd = Hq * dh;
+    const float scale = (float)(1.0 / sqrt((double)dh));
+    float *sc = c->scores + (size_t)ith * c->n_ctx;
+    int b, e;
+    fh1_split(T * Hq, ith, nth, &b, &e);
+    for (int w = b; w < e; w++) {
+        const int t = w / Hq, j = w % Hq, kvh = j / R, n = pos0 + t + 1;
+        const float *q = c->q + (size_t)t * qd + j * dh;
+        float *o = c->att + (size_t)t * qd + j * dh;
+        float mx = -INFINITY;
+        if (c->kv_type == FH1_KV_F16) {
+            const uint16_t *K = (const uint16_t *)c->k_cache + (size_t)il * c->n_ctx * kvd + kvh * dh;
+            for (int s = 0; s < n; s++) {
+                sc[s] = c->simd->dot_f16(K + (size_t)s * kvd, q, dh) * scale;
+                if (sc[s] > mx) mx = sc[s];
+            }
+        } else {
+            const float *K = (const float *)c->k_cache + (size_t)il * c->n_ctx * kvd + kvh * dh;
+            for (int s = 0; s < n; s++) {
+                sc[s] = c->simd->dot(K + (size_t)s * kvd, q, dh) * scale;
+                if (sc[s] > mx) mx = sc[s];
+            }
+        }
+        float sum = 0.0f;
+        for (int s = 0; s < n; s++) {
+            sc[s] = expf(sc[s] - mx);
+            sum += sc[s];
+        }
+        const float inv = 1.0f / sum;
+        memset(o, 0, sizeof(float) * dh);
+        if (c->kv_type == FH1_KV_F16) {
+            const uint16_t *Vc = (const uint16_t *)c->v_cache + (size_t)il * c->n_ctx * kvd + kvh * dh;
+            for (int s = 0; s < n; s++) c->simd->axpy_f16(sc[s] * inv, Vc + (size_t)s * kvd, o, dh);
+        } else {
+            const float *Vc = (const float *)c->v_cache + (size_t)il * c->n_ctx * kvd + kvh * dh;
+            for (int s = 0; s < n; s++) c->simd->axpy(sc[s] * inv, Vc + (size_t)s * kvd, o, dh);
+        }
+    }
+}
+
+static void forward_job(void *arg, int ith, int nth) {
+    fwd_job *j = arg;
+    fh1_context *c = j->ctx;
+    const fh1_model *m = c->model;
+    const fh1_hparams *hp = &m->hp;
+    fh1_pool *pool = c->pool;
+    const int T = j->T, pos0 = j->pos0;
+    const int D = hp->n_embd, F = hp->n_ff, E = hp->d_inner, H = hp->ssm_n_head, K = hp->d_conv;
+    const int Cd = hp->conv_dim, Din = hp->in_proj_dim, G = hp->n_group;
+    const int dh = hp->head_dim, qd = hp->n_head * dh, kvd = hp->n_head_kv * dh;
+    int t0, t1;
+    fh1_split(T, ith, nth, &t0, &t1);
+
+    /* embedding and this ubatch's RoPE tables */
+    for (int t = t0; t < t1; t++) {
+        const int32_t tok = j->tokens[t];
+        float *xt = c->x + (size_t)t * D;
+        fh1_dequantize_row(m->tok_embd.type, (const uint8_t *)m->tok_embd.data + (size_t)tok * m->tok_embd.row_bytes, xt, D);
+        if (hp->embedding_mult != 1.0f)
+            for (int i = 0; i < D; i++) xt[i] *= hp->embedding_mult;
+        const float pos = (float)(pos0 + t);
+        for (int i = 0; i < dh / 2; i++) {
+            const float inv_freq = 1.0f / powf(hp->rope_theta, (float)(2 * i) / (float)dh);
+            const float ang = pos * inv_freq;
+            c->rope_cos[(size_t)t * (dh / 2) + i] = cosf(ang);
+            c->rope_sin[(size_t)t * (dh / 2) + i] = sinf(ang);
+        }
+    }
+    fh1_barrier(pool);
+
+    for (int il = 0; il < hp->n_layer; il++) {
+        const fh1_layer *l = &m->layers[il];
+        float *conv_state = c->conv_state + (size_t)il * (K - 1) * Cd;
+        float *ssm_state = c->ssm_state + (size_t)il * H * hp->ssm_head_dim * hp->d_state;
+
+        /* attn_norm: one normalised input feeds both branches */
+        for (int t = t0; t < t1; t++) {
+            float *ut = c->u + (size_t)t * D;
+            rmsnorm(c->x + (size_t)t * D, l->attn_norm, ut, D, hp->rms_eps);
+            if (c->u_ssm != c->u)
+                for (int i = 0; i < D; i++) c->u_ssm[(size_t)t * D + i] = ut[i] * hp->ssm_in_mult;
+            if (c->u_attn != c->u)
+                for (int i = 0; i < D; i++) c->u_attn[(size_t)t * D + i] = ut[i] * hp->attn_in_mult;
+        }
+        fh1_barrier(pool);
+
+        /* input projections of both branches */
+        mm(c, &l->ssm_in, c->u_ssm, T, c->zxbcdt, ith, nth);
+        mm(c, &l->wq, c->u_attn, T, c->q, ith, nth);
+        mm(c, &l->wk, c->u_attn, T, c->k, ith, nth);
+        mm(c, &l->wv, c->u_attn, T, c->v, ith, nth);
+        fh1_barrier(pool);
+
+        /* per token: in_proj bias and µP vector; q/k/v biases, key multiplier, RoPE, KV write;
+         * Δ = softplus(dt + dt_bias), clamped */
+        for (int t = t0; t < t1; t++) {
+            float *zt = c->zxbcdt + (size_t)t * Din;
+            if (l->ssm_in_b)
+                for (int i = 0; i < Din; i++) zt[i] += l->ssm_in_b[i];
+            if (l->mup_vec)
+                for (int i = 0; i < Din; i++) zt[i] *= l->mup_vec[i];
+            for (int h = 0; h < H; h++) {
+                float d = softplus(zt[E + Cd + h] + l->dt_bias[h]);
+                d = d < hp->dt_min ? hp->dt_min : d > hp->dt_max ? hp->dt_max : d;
+                c->dt[(size_t)t * H + h] = d;
+            }
+            float *qt = c->q + (size_t)t * qd, *kt = c->k + (size_t)t * kvd, *vt = c->v + (size_t)t * kvd;
+            if (l->bq) for (int i = 0; i < qd; i++) qt[i] += l->bq[i];
+            if (l->bk) for (int i = 0; i < kvd; i++) kt[i] += l->bk[i];
+            if (l->bv) for (int i = 0; i < kvd; i++) vt[i] += l->bv[i];
+            if (hp->key_mult != 1.0f) for (int i = 0; i < kvd; i++) kt[i] *= hp->key_mult;
+            const float *cs = c->rope_cos + (size_t)t * (dh / 2), *sn = c->rope_sin + (size_t)t * (dh / 2);
+            rope(qt, hp->n_head, dh, cs, sn);
+            rope(kt, hp->n_head_kv, dh, cs, sn);
+            const size_t slot = ((size_t)il * c->n_ctx + (size_t)(pos0 + t)) * kvd;
+            if (c->kv_type == FH1_KV_F16) {
+                uint16_t *kc = (uint16_t *)c->k_cache + slot, *vc = (uint16_t *)c->v_cache + slot;
+                for (int i = 0; i < kvd; i++) { kc[i] = fh1_float_to_half(kt[i]); vc[i] = fh1_float_to_half(vt[i]); }
+            } else {
+                memcpy((float *)c->k_cache + slot, kt, sizeof(float) * kvd);
+                memcpy((float *)c->v_cache + slot, vt, sizeof(float) * kvd);
+            }
+        }
+        fh1_barrier(pool);
+
+        /* causal depthwise conv over x|B|C with the carried state, then SiLU (per channel) */
+        {
+            int c0, c1;
+            fh1_split(Cd, ith, nth, &c0, &c1);
+            for (int ch = c0; ch < c1; ch++) {
+                float *col = c->conv_in; /* column ch of the [K-1+T][Cd] window */
+                for (int r = 0; r < K - 1; r++) col[(size_t)r * Cd + ch] = conv_state[(size_t)r * Cd + ch];
+                for (int t = 0; t < T; t++) col[(size_t)(K - 1 + t) * Cd + ch] = c->zxbcdt[(size_t)t * Din + E + ch];
+                const float *w = l->conv_w + (size_t)ch * K;
+                const float bias = l->conv_b ? l->conv_b[ch] : 0.0f;
+                for (int t = 0; t < T; t++) {
+                    float s = 0.0f;
+                    for (int k = 0; k < K; k++) s += w[k] * col[(size_t)(t + k) * Cd + ch];
+                    c->xbc[(size_t)t * Cd + ch] = silu(s + bias);
+                }
+                for (int r = 0; r < K - 1; r++) conv_state[(size_t)r * Cd + ch] = col[(size_t)(T + r) * Cd + ch];
+            }
+        }
+        fh1_barrier(pool);
+
+        /* the two sequence mixers: SSM scan (split by head), attention (split by token×head) */
+        ssm_scan(c, l, ssm_state, T, ith, nth);
+        attention(c, il, T, pos0, ith, nth);
+        fh1_barrier(pool);
+
+        /* gate y with silu(z), with or without the grouped RMSNorm (spec §4.5) */
+        {
+            const int gs = E / G;
+            int w0, w1;
+            fh1_split(T * G, ith, nth, &w0, &w1);
+            for (int w = w0; w < w1; w++) {
+                const int t = w / G, g = w % G;
+                float *y = c->y + (size_t)t * E + g * gs;
+                const float *z = c->zxbcdt + (size_t)t * Din + g * gs;
+                if (!hp->ssm_rms_norm) {
+                    for (int i = 0; i < gs; i++) y[i] *= silu(z[i]);
+                } else if (!hp->norm_before_gate) {
+                    for (int i = 0; i < gs; i++) y[i] *= silu(z[i]);
+                    rmsnorm(y, l->ssm_norm + g * gs, y, gs, hp->rms_eps);
+                } else {
+                    rmsnorm(y, l->ssm_norm + g * gs, y, gs, hp->rms_eps);
+                    for (int i = 0; i < gs; i++) y[i] *= silu(z[i]);
+                }
+            }
+        }
+        fh1_barrier(pool);
+
+        /* output projections of both branches */
+        mm(c, &l->ssm_out, c->y, T, c->ssm_out, ith, nth);
+        mm(c, &l->wo, c->att, T, c->attn_out, ith, nth);
+        fh1_barrier(pool);
+
+        /* x' = x + (s + a), then ffn_norm */
+        for (int t = t0; t < t1; t++) {
+            float *xt = c->x + (size_t)t * D, *st = c->ssm_out + (size_t)t * D, *at = c->attn_out + (size_t)t * D;
+            for (int i = 0; i < D; i++) {
+                const float s = (st[i] + (l->ssm_out_b ? l->ssm_out_b[i] : 0.0f)) * hp->ssm_out_mult;
+                const float a = (at[i] + (l->bo ? l->bo[i] : 0.0f)) * hp->attn_out_mult;
+                xt[i] = xt[i] + (s + a);
+            }
+            rmsnorm(xt, l->ffn_norm, c->u + (size_t)t * D, D, hp->rms_eps);
+        }
+        fh1_barrier(pool);
+
+        /* SwiGLU: each thread owns the same rows of gate and up, so it can combine them at once */
+        {
+            int b, e;
+            fh1_split((F + 3) / 4, ith, nth, &b, &e);
+            b *= 4;
+            e = e * 4 < F ? e * 4 : F;
+            if (b < e) {
+                c->simd->matmul(&l->ffn_gate, c->u, T, D, c->gate, F, b, e);
+                c->simd->matmul(&l->ffn_up, c->u, T, D, c->up, F, b, e);
+                for (int t = 0; t < T; t++) {
+                    float *g = c->gate + (size_t)t * F, *u = c->up + (size_t)t * F;
+                    for (int i = b; i < e; i++) {
+                        const float gv = (g[i] + (l->ffn_gate_b ? l->ffn_gate_b[i] : 0.0f)) * hp->mlp_gate_mult;
+                        const float uv = u[i] + (l->ffn_up_b ? l->ffn_up_b[i] : 0.0f);
+                        g[i] = uv * silu(gv);
+                    }
+                }
+            }
+        }
+        fh1_barrier(pool);
+        mm(c, &l->ffn_down, c->gate, T, c->ffn_out, ith, nth);
+        fh1_barrier(pool);
+        for (int t = t0; t < t1; t++) {
+            float *xt = c->x + (size_t)t * D, *ft = c->ffn_out + (size_t)t * D;
+            for (int i = 0; i < D; i++) xt[i] += (ft[i] + (l->ffn_down_b ? l->ffn_down_b[i] : 0.0f)) * hp->mlp_down_mult;
+        }
+        fh1_barrier(pool);
+    }
+
+    /* final norm and head, for the rows that need logits */
+    if (!j->out) return;
+    const int first = j->logits_all ? 0 : T - 1, rows = T - first;
+    int r0, r1;
+    fh1_split(rows, ith, nth, &r0, &r1);
+    for (int r = r0; r < r1; r++) rmsnorm(c->x + (size_t)(first + r) * D, m->output_norm, c->head_in + (size_t)r * D, D, hp->rms_eps);
+    fh1_barrier(pool);
+    mm(c, &m->output, c->head_in, rows, j->out, ith, nth);
+    if (hp->lm_head_mult != 1.0f) {
+        fh1_barrier(pool);
+        const int V = hp->n_vocab;
+        int v0, v1;
+        fh1_split(rows * V, ith, nth, &v0, &v1);
+        for (int i = v0; i < v1; i++) j->out[i] *= hp->lm_head_mult;
+    }
+}
+
+void fh1_forward(fh1_context *ctx, const int32_t *tokens, int T, float *out, int logits_all) {
+    fwd_job j = {ctx, tokens, T, ctx->n_past, out, logits_all};
+    fh1_pool_run(ctx->pool, forward_job, &j);
+    ctx->n_past += T;
+}

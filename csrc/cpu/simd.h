@@ -1,0 +1,33 @@
+/* csrc/cpu/simd.h — the kernel table each ISA fills (simd_*.c), chosen once at run time. */
+#ifndef FH1_SIMD_H
+#define FH1_SIMD_H
+
+#include "../model.h"
+#include <stdint.h>
+
+typedef struct {
+    const char *name;
+    /* y[t*ldy + r] = W[r,:] · x[t*ldx + :] for rows r in [r0, r1) and tokens t in [0, T).
+     * Weights are widened to f32 as they are loaded; accumulation is f32. */
+    void (*matmul)(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1);
+    float (*dot)(const float *a, const float *b, int n);
+    float (*dot_f16)(const uint16_t *a, const float *b, int n);
+    void (*axpy)(float a, const float *x, float *y, int n);        /* y += a*x */
+    void (*axpy_f16)(float a, const uint16_t *x, float *y, int n);
+    /* One row of the SSM state update: s[n] = s[n]*dA + dtB[n]*x; returns Σ s[n]*C[n]. */
+    float (*ssm_row)(float *s, const float *dtB, const float *C, float dA, float x, int n);
+} fh1_simd;
+
+extern const fh1_simd fh1_simd_scalar;
+#if defined(__x86_64__) || defined(_M_X64)
+extern const fh1_simd fh1_simd_avx2;
+extern const fh1_simd fh1_simd_avx512;
+#endif
+#if defined(__aarch64__)
+extern const fh1_simd fh1_simd_neon;
+#endif
+
+/* The table for this CPU; FALCON_H1_SIMD=scalar|avx2|avx512|neon overrides (downgrade only). */
+const fh1_simd *fh1_simd_get(void);
+
+#endif

@@ -1,0 +1,33 @@
+/* csrc/cpu/simd_avx2.c — AVX2+FMA+F16C kernels (8 floats per vector, 4 rows × 2 tokens per tile). */
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#define FH1_TARGET __attribute__((target("avx2,fma,f16c")))
+#define SUF(x) x##_avx2
+#define SIMD_TABLE fh1_simd_avx2
+#define SIMD_NAME "avx2"
+#define V __m256
+#define VL 8
+#define MT 2
+#define vzero() _mm256_setzero_ps()
+#define vload(p) _mm256_loadu_ps(p)
+#define vstore(p, v) _mm256_storeu_ps(p, v)
+#define vset1(x) _mm256_set1_ps(x)
+#define vmul(a, b) _mm256_mul_ps(a, b)
+#define vadd(a, b) _mm256_add_ps(a, b)
+#define vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define vload_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#define vload_bf16(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+#define vload_i8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
+#define vhalf(h) _cvtsh_ss(h)
+
+static inline __attribute__((target("avx2,fma,f16c"))) float vhsum(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+#include "simd_tmpl.h"
+#endif

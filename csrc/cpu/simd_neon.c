@@ -1,0 +1,26 @@
+/* csrc/cpu/simd_neon.c — ARM NEON kernels (4 floats per vector, 4 rows × 2 tokens per tile). */
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+#define FH1_TARGET
+#define SUF(x) x##_neon
+#define SIMD_TABLE fh1_simd_neon
+#define SIMD_NAME "neon"
+#define V float32x4_t
+#define VL 4
+#define MT 2
+#define vzero() vdupq_n_f32(0.0f)
+#define vload(p) vld1q_f32(p)
+#define vstore(p, v) vst1q_f32(p, v)
+#define vset1(x) vdupq_n_f32(x)
+#define vmul(a, b) vmulq_f32(a, b)
+#define vadd(a, b) vaddq_f32(a, b)
+#define vfma(a, b, c) vfmaq_f32(c, a, b)
+#define vhsum(v) vaddvq_f32(v)
+#define vload_f16(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
+#define vload_bf16(p) vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(vld1_u16(p)), 16))
+#define vload_i8(p) vcvtq_f32_s32(vmovl_s16(vget_low_s16(vmovl_s8(vld1_s8(p)))))
+#define vhalf(h) fh1_half_to_float(h)
+
+#include "simd_tmpl.h"
+#endif

@@ -1,0 +1,65 @@
+/* csrc/cpu/simd_scalar.c — the reference kernels. Every SIMD table must agree with these. */
+#include "simd.h"
+#include "../../quant/blocks.h"
+
+/* Widen one weight element to f32. */
+static inline float w_at(const fh1_matrix *W, const uint8_t *row, int k) {
+    switch (W->type) {
+    case GGML_TYPE_F32: return ((const float *)row)[k];
+    case GGML_TYPE_F16: return fh1_half_to_float(((const uint16_t *)row)[k]);
+    case GGML_TYPE_BF16: return fh1_bf16_to_float(((const uint16_t *)row)[k]);
+    case GGML_TYPE_Q8_0: {
+        const block_q8_0 *b = (const block_q8_0 *)row + k / QK8_0;
+        return (float)b->qs[k % QK8_0] * fh1_half_to_float(b->d);
+    }
+    default: return 0.0f;
+    }
+}
+
+static void matmul_scalar(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
+    const int K = W->cols;
+    float wrow[K > 0 ? K : 1];
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
+        for (int k = 0; k < K; k++) wrow[k] = w_at(W, row, k);
+        for (int t = 0; t < T; t++) {
+            const float *xt = x + (size_t)t * ldx;
+            float acc = 0.0f;
+            for (int k = 0; k < K; k++) acc += wrow[k] * xt[k];
+            y[(size_t)t * ldy + r] = acc;
+        }
+    }
+}
+
+static float dot_scalar(const float *a, const float *b, int n) {
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static float dot_f16_scalar(const uint16_t *a, const float *b, int n) {
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) s += fh1_half_to_float(a[i]) * b[i];
+    return s;
+}
+
+static void axpy_scalar(float a, const float *x, float *y, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+static void axpy_f16_scalar(float a, const uint16_t *x, float *y, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * fh1_half_to_float(x[i]);
+}
+
+static float ssm_row_scalar(float *s, const float *dtB, const float *C, float dA, float x, int n) {
+    float acc = 0.0f;
+    for (int i = 0; i < n; i++) {
+        s[i] = s[i] * dA + dtB[i] * x;
+        acc += s[i] * C[i];
+    }
+    return acc;
+}
+
+const fh1_simd fh1_simd_scalar = {
+    "scalar", matmul_scalar, dot_scalar, dot_f16_scalar, axpy_scalar, axpy_f16_scalar, ssm_row_scalar,
+};

@@ -1,0 +1,37 @@
+/* csrc/cpu/simd_select.c — pick the kernel table once: the best the CPU supports, or a lower one
+ * forced by FALCON_H1_SIMD (so CI can run the scalar fallback on any machine). */
+#include "simd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const fh1_simd *chosen;
+
+static const fh1_simd *best(void) {
+#if defined(__x86_64__) || defined(_M_X64)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq"))
+        return &fh1_simd_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &fh1_simd_avx2;
+#elif defined(__aarch64__)
+    return &fh1_simd_neon;
+#endif
+    return &fh1_simd_scalar;
+}
+
+const fh1_simd *fh1_simd_get(void) {
+    if (chosen) return chosen;
+    const fh1_simd *s = best();
+    const char *want = getenv("FALCON_H1_SIMD");
+    if (want && *want) {
+        if (strcmp(want, "scalar") == 0) s = &fh1_simd_scalar;
+#if defined(__x86_64__) || defined(_M_X64)
+        else if (strcmp(want, "avx2") == 0 && s == &fh1_simd_avx512) s = &fh1_simd_avx2;
+#endif
+    }
+    chosen = s;
+    return s;
+}
+
+const char *fh1_simd_name(void) { return fh1_simd_get()->name; }

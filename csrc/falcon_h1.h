@@ -1,0 +1,94 @@
+/*
+ * falcon_h1.h — the public C API of the Falcon-H1 inference engine.
+ *
+ * Opaque handles, params structs with *_default_params(), return codes (never exit()).
+ * No Node.js types: the addon and the C tests/benchmarks use only this header.
+ *
+ *   model   : hyperparameters + weights (pointers into the mmapped GGUF), read-only, shareable
+ *   context : activations, KV cache (attention part) and conv/SSM state (Mamba part) of one sequence
+ */
+#ifndef FALCON_H1_H
+#define FALCON_H1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    FH1_OK = 0,
+    FH1_ERR_IO = 1,           /* cannot open / mmap the file */
+    FH1_ERR_FORMAT = 2,       /* malformed or truncated GGUF, wrong architecture, bad shapes */
+    FH1_ERR_UNSUPPORTED = 3,  /* valid file, but a tensor type or feature we do not run */
+    FH1_ERR_ARG = 4,          /* bad argument: token id out of range, bad params */
+    FH1_ERR_NOMEM = 5,
+    FH1_ERR_CONTEXT_FULL = 6, /* more tokens than the context holds */
+    FH1_ERR_CANCELLED = 7,    /* cancelled between chunks; the state is consistent */
+    FH1_ERR_BUSY = 8,         /* a decode is already running on this context */
+} fh1_status;
+
+typedef struct fh1_model fh1_model;
+typedef struct fh1_context fh1_context;
+
+typedef enum { FH1_KV_F32 = 0, FH1_KV_F16 = 1 } fh1_kv_type;
+
+typedef struct {
+    int prefault; /* touch every weight page at load (slower load, no page faults later) */
+} fh1_model_params;
+
+typedef struct {
+    int n_ctx;            /* tokens the KV cache holds; 0 = the model's training context */
+    int n_batch;          /* tokens evaluated per internal step (ubatch) */
+    int n_threads;        /* worker threads including the caller; 0 = all cores */
+    fh1_kv_type kv_type;  /* KV cache element type; conv/SSM state is always f32 */
+} fh1_context_params;
+
+typedef struct {
+    int n_vocab, n_embd, n_layer, n_ctx_train, n_ff;
+    int n_head, n_head_kv, head_dim;
+    int ssm_d_inner, ssm_n_head, ssm_head_dim, ssm_d_state, ssm_n_group, ssm_d_conv;
+    int ssm_rms_norm, ssm_norm_before_gate, has_multipliers;
+    float rope_theta, rms_eps;
+    uint64_t n_params, weight_bytes;
+    int weight_type; /* ggml type id of most matrices */
+} fh1_model_info;
+
+fh1_model_params fh1_model_default_params(void);
+fh1_context_params fh1_context_default_params(void);
+
+/* Loads (mmaps) a GGUF file and validates every tensor against the hyperparameters.
+ * On failure returns a status and writes a one-line message into err. */
+fh1_status fh1_model_load(const char *path, fh1_model_params params, fh1_model **out, char *err, size_t err_len);
+void fh1_model_free(fh1_model *model);
+void fh1_model_get_info(const fh1_model *model, fh1_model_info *info);
+
+fh1_status fh1_context_new(fh1_model *model, fh1_context_params params, fh1_context **out, char *err, size_t err_len);
+void fh1_context_free(fh1_context *ctx);
+int fh1_n_ctx(const fh1_context *ctx);
+int fh1_n_threads(const fh1_context *ctx);
+
+/* Evaluates tokens at positions n_past .. n_past+n_tokens-1 and appends them to the state.
+ * logits_mode: 0 = last token only, 1 = every token. The batch is split into chunks of n_batch;
+ * cancellation (fh1_cancel) is honoured between chunks, leaving a consistent, shorter state. */
+fh1_status fh1_decode(fh1_context *ctx, const int32_t *tokens, int n_tokens, int logits_mode, char *err, size_t err_len);
+/* Logits of the last fh1_decode: rows x n_vocab floats; rows = n_tokens or 1. */
+const float *fh1_get_logits(const fh1_context *ctx, int *n_rows);
+int fh1_n_past(const fh1_context *ctx);
+void fh1_reset(fh1_context *ctx);
+void fh1_cancel(fh1_context *ctx);
+
+/* State snapshot (KV cache up to n_past + conv + SSM state + last logits row).
+ * fh1_state_size gives the exact bytes fh1_state_save will write. */
+size_t fh1_state_size(const fh1_context *ctx);
+fh1_status fh1_state_save(const fh1_context *ctx, void *dst, size_t capacity, size_t *written);
+fh1_status fh1_state_load(fh1_context *ctx, const void *src, size_t size, char *err, size_t err_len);
+
+/* SIMD level in use: "avx512", "avx2", "neon" or "scalar" (FALCON_H1_SIMD=scalar forces the fallback). */
+const char *fh1_simd_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

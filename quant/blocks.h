@@ -1,0 +1,104 @@
+/*
+ * quant/blocks.h — ggml's block layouts and scalar conversions, shared by every backend.
+ * Byte layouts are ggml's exactly (spec: gguf-falcon-h1.md §2); sizes are asserted.
+ */
+#ifndef FH1_QUANT_BLOCKS_H
+#define FH1_QUANT_BLOCKS_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* ggml type ids (GGUF tensor types) */
+enum {
+    GGML_TYPE_F32 = 0, GGML_TYPE_F16 = 1, GGML_TYPE_Q4_0 = 2, GGML_TYPE_Q4_1 = 3,
+    GGML_TYPE_Q5_0 = 6, GGML_TYPE_Q5_1 = 7, GGML_TYPE_Q8_0 = 8, GGML_TYPE_Q8_1 = 9,
+    GGML_TYPE_Q2_K = 10, GGML_TYPE_Q3_K = 11, GGML_TYPE_Q4_K = 12, GGML_TYPE_Q5_K = 13,
+    GGML_TYPE_Q6_K = 14, GGML_TYPE_Q8_K = 15, GGML_TYPE_BF16 = 30,
+};
+
+#define QK8_0 32
+typedef struct {
+    uint16_t d;        /* f16 scale */
+    int8_t qs[QK8_0];  /* value = qs[i] * d */
+} block_q8_0;
+_Static_assert(sizeof(block_q8_0) == 34, "block_q8_0 must be 34 bytes");
+
+/* IEEE half → float, exact. */
+static inline float fh1_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t mant = h & 0x3ff;
+    uint32_t bits;
+    if (exp == 0) {
+        if (mant == 0) {
+            bits = sign;
+        } else { /* subnormal: normalise */
+            exp = 127 - 15 + 1;
+            while (!(mant & 0x400)) { mant <<= 1; exp--; }
+            mant &= 0x3ff;
+            bits = sign | (exp << 23) | (mant << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (mant << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* float → IEEE half, round to nearest even. */
+static inline uint16_t fh1_float_to_half(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    uint32_t sign = (u >> 16) & 0x8000;
+    int32_t exp = (int32_t)((u >> 23) & 0xff);
+    uint32_t mant = u & 0x7fffff;
+    if (exp == 0xff) return (uint16_t)(sign | 0x7c00 | (mant ? 0x200 : 0));
+    int32_t e = exp - 127 + 15;
+    if (e >= 31) return (uint16_t)(sign | 0x7c00);
+    if (e <= 0) {
+        if (e < -10) return (uint16_t)sign;
+        mant |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - e);
+        uint32_t half = 1u << (shift - 1);
+        uint32_t r = mant >> shift;
+        uint32_t rem = mant & ((1u << shift) - 1);
+        if (rem > half || (rem == half && (r & 1))) r++;
+        return (uint16_t)(sign | r);
+    }
+    uint32_t r = ((uint32_t)e << 10) | (mant >> 13);
+    uint32_t rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (r & 1))) r++;
+    return (uint16_t)(sign | r);
+}
+
+static inline float fh1_bf16_to_float(uint16_t b) {
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Elements per block and bytes per block of a ggml type; 0 if we cannot run it. */
+static inline int fh1_type_block_size(int type) {
+    switch (type) {
+    case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16: return 1;
+    case GGML_TYPE_Q8_0: return QK8_0;
+    default: return 0;
+    }
+}
+static inline int fh1_type_size(int type) {
+    switch (type) {
+    case GGML_TYPE_F32: return 4;
+    case GGML_TYPE_F16: case GGML_TYPE_BF16: return 2;
+    case GGML_TYPE_Q8_0: return (int)sizeof(block_q8_0);
+    default: return 0;
+    }
+}
+
+/* Reference dequantization of one row of n elements (n a multiple of the block size). */
+void fh1_dequantize_row(int type, const void *src, float *dst, int64_t n);
+
+#endif

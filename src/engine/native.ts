@@ -1,0 +1,78 @@
+// The one declaration of the native addon's surface (csrc/addon/addon.cc).
+
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FalconError } from '../util/errors.js';
+
+export interface NativeModelInfo {
+  nVocab: number;
+  nEmbd: number;
+  nLayer: number;
+  nCtxTrain: number;
+  nFf: number;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  ssmDInner: number;
+  ssmNHead: number;
+  ssmHeadDim: number;
+  ssmDState: number;
+  ssmNGroup: number;
+  ssmDConv: number;
+  ropeTheta: number;
+  rmsEps: number;
+  nParams: number;
+  fileBytes: number;
+  weightType: number;
+  ssmRmsNorm: boolean;
+  ssmNormBeforeGate: boolean;
+  hasMultipliers: boolean;
+}
+
+export interface NativeModel {
+  info(): NativeModelInfo;
+  free(): void;
+  readonly freed: boolean;
+}
+
+export interface NativeContextParams {
+  nCtx?: number;
+  nBatch?: number;
+  nThreads?: number;
+  kvType?: 0 | 1;
+}
+
+export interface NativeContext {
+  decode(tokens: Int32Array, logitsAll?: boolean): Promise<number>;
+  logits(): Float32Array;
+  reset(): void;
+  cancel(): void;
+  saveState(): Buffer;
+  loadState(state: Uint8Array): void;
+  free(): void;
+  readonly nPast: number;
+  readonly nCtx: number;
+  readonly nThreads: number;
+  readonly busy: boolean;
+}
+
+export interface NativeAddon {
+  loadModel(path: string, prefault?: boolean): Promise<NativeModel>;
+  Context: new (model: NativeModel, params: NativeContextParams) => NativeContext;
+  simdName(): string;
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads build/Release/falcon_h1.node (built by node-gyp at install time). */
+export function addon(): NativeAddon {
+  if (cached) return cached;
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const candidates = [join(root, 'build', 'Release', 'falcon_h1.node'), join(root, 'build', 'Debug', 'falcon_h1.node')];
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) throw new FalconError(`native engine not built (no ${candidates[0]}); run 'npm install' or 'npm run build:native'`);
+  cached = createRequire(import.meta.url)(path) as NativeAddon;
+  return cached;
+}

@@ -1,0 +1,3 @@
+import { oracleSuite } from './oracle.js';
+
+oracleSuite({ long16k: true });
