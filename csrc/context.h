@@ -42,6 +42,8 @@ struct fh1_context {
     float *scores;     /* [n_threads][n_ctx] attention probabilities */
     float *dtB;        /* [n_threads][N] Δ·B of one head and token */
     float *head_in;    /* [B][D] final norm output */
+    float *gemm_scratch; /* [n_threads][gemm_scratch_floats] */
+    size_t gemm_scratch_floats; /* FH1_GEMM_SCRATCH(widest matrix row) */
 
     float *logits;     /* [logits_cap][V] */
     int logits_cap, n_logits;

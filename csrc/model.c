@@ -227,6 +227,12 @@ static fh1_status bind_tensors(loader *L) {
         l->ffn_up_b = vec(L, N("ffn_up.bias"), F, 0);
         l->ffn_down_b = vec(L, N("ffn_down.bias"), D, 0);
 #undef N
+        if (l->conv_w) {
+            l->conv_wt = malloc(sizeof(float) * (size_t)hp->conv_dim * hp->d_conv);
+            if (!l->conv_wt) return lerr(L, FH1_ERR_NOMEM, "out of memory");
+            for (int ch = 0; ch < hp->conv_dim; ch++)
+                for (int k = 0; k < hp->d_conv; k++) l->conv_wt[(size_t)k * hp->conv_dim + ch] = l->conv_w[(size_t)ch * hp->d_conv + k];
+        }
         if (i == 0) hp->ssm_rms_norm = l->ssm_norm != NULL;
         else if ((l->ssm_norm != NULL) != hp->ssm_rms_norm && !L->status)
             lerr(L, FH1_ERR_FORMAT, "blk.%d: ssm_norm.weight present in some layers only", i);
@@ -304,6 +310,8 @@ fh1_status fh1_model_load(const char *path, fh1_model_params params, fh1_model *
 
 void fh1_model_free(fh1_model *m) {
     if (!m) return;
+    if (m->layers)
+        for (int i = 0; i < m->hp.n_layer; i++) free(m->layers[i].conv_wt);
     free(m->layers);
     gguf_free(&m->gguf);
     if (m->map) munmap(m->map, m->map_size);

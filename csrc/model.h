@@ -39,6 +39,7 @@ typedef struct {
     const float *ssm_in_b;      /* [Din] optional */
     const float *mup_vec;       /* [Din] optional (legacy / --keep-multipliers files) */
     const float *conv_w;        /* [Cd][K] */
+    float *conv_wt;             /* [K][Cd] transposed copy (small, owned) so the conv vectorises */
     const float *conv_b;        /* [Cd] optional */
     const float *dt_bias;       /* [H] */
     const float *ssm_a;         /* [H]  A = -exp(A_log) */

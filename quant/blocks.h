@@ -8,6 +8,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __cplusplus
+#define FH1_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define FH1_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+
 /* ggml type ids (GGUF tensor types) */
 enum {
     GGML_TYPE_F32 = 0, GGML_TYPE_F16 = 1, GGML_TYPE_Q4_0 = 2, GGML_TYPE_Q4_1 = 3,
@@ -21,7 +27,7 @@ typedef struct {
     uint16_t d;        /* f16 scale */
     int8_t qs[QK8_0];  /* value = qs[i] * d */
 } block_q8_0;
-_Static_assert(sizeof(block_q8_0) == 34, "block_q8_0 must be 34 bytes");
+FH1_STATIC_ASSERT(sizeof(block_q8_0) == 34, "block_q8_0 must be 34 bytes");
 
 /* IEEE half → float, exact. */
 static inline float fh1_half_to_float(uint16_t h) {
@@ -101,4 +107,9 @@ static inline int fh1_type_size(int type) {
 /* Reference dequantization of one row of n elements (n a multiple of the block size). */
 void fh1_dequantize_row(int type, const void *src, float *dst, int64_t n);
 
+
+
+/* Reference quantization of one row of n elements (n a multiple of the block size), ggml-exact.
+ * Returns the bytes written, or 0 if the type cannot be produced. */
+size_t fh1_quantize_row(int type, const float *src, void *dst, int64_t n);
 #endif

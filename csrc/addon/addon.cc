@@ -12,6 +12,7 @@
 
 extern "C" {
 #include "../falcon_h1.h"
+#include "../../quant/blocks.h"
 }
 
 namespace {
@@ -157,6 +158,7 @@ class Context : public Napi::ObjectWrap<Context> {
                                    {InstanceMethod("decode", &Context::Decode), InstanceMethod("logits", &Context::Logits),
                                     InstanceMethod("reset", &Context::Reset), InstanceMethod("cancel", &Context::Cancel),
                                     InstanceMethod("saveState", &Context::SaveState), InstanceMethod("loadState", &Context::LoadState),
+                                    InstanceMethod("decodeSequential", &Context::DecodeSequential),
                                     InstanceMethod("free", &Context::Free), InstanceAccessor("nPast", &Context::NPast, nullptr),
                                     InstanceAccessor("nCtx", &Context::NCtx, nullptr),
                                     InstanceAccessor("nThreads", &Context::NThreads, nullptr),
@@ -236,6 +238,39 @@ class Context : public Napi::ObjectWrap<Context> {
         });
   }
 
+  // decodeSequential(tokens: Int32Array): Promise<number> — feeds the tokens one at a time in one
+  // native call (the recurrent form, as generation does), keeping the last token's logits.
+  Napi::Value DecodeSequential(const Napi::CallbackInfo &info) {
+    Napi::Env env = info.Env();
+    fh1_context *c = Live(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throw Napi::TypeError::New(env, "decodeSequential(tokens: Int32Array)");
+    bool expected = false;
+    if (!running_.compare_exchange_strong(expected, true))
+      throw MakeError(env, FH1_ERR_BUSY, "a decode is already running on this context");
+    Napi::Int32Array arr = info[0].As<Napi::Int32Array>();
+    auto tokens = std::make_shared<std::vector<int32_t>>(arr.Data(), arr.Data() + arr.ElementLength());
+    Ref();
+    return Task::Run(
+        env,
+        [c, tokens](std::string &err) {
+          char buf[512] = {0};
+          for (size_t i = 0; i < tokens->size(); i++) {
+            fh1_status st = fh1_decode(c, tokens->data() + i, 1, 0, buf, sizeof buf);
+            if (st != FH1_OK) {
+              err = buf;
+              return st;
+            }
+          }
+          return FH1_OK;
+        },
+        [c](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, fh1_n_past(c)); },
+        [this]() {
+          running_ = false;
+          Unref();
+        });
+  }
+
   // logits(): Float32Array of rows × nVocab (a copy; small next to the weights)
   Napi::Value Logits(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
@@ -304,11 +339,47 @@ class Context : public Napi::ObjectWrap<Context> {
 
 Napi::Value SimdName(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), fh1_simd_name()); }
 
+// quantize(type: number, values: Float32Array): Buffer — ggml-exact reference quantization of
+// whole rows (values.length must be a multiple of the type's block size).
+Napi::Value Quantize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(env, "quantize(type: number, values: Float32Array)");
+  const int type = info[0].As<Napi::Number>().Int32Value();
+  Napi::Float32Array src = info[1].As<Napi::Float32Array>();
+  const int bs = fh1_type_block_size(type);
+  if (!bs) throw MakeError(env, FH1_ERR_UNSUPPORTED, "cannot quantize to this type");
+  const int64_t n = (int64_t)src.ElementLength();
+  if (n % bs) throw MakeError(env, FH1_ERR_ARG, "length is not a multiple of the block size");
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, (size_t)(n / bs) * fh1_type_size(type));
+  fh1_quantize_row(type, src.Data(), out.Data(), n);
+  return out;
+}
+
+// dequantize(type: number, bytes: Uint8Array, n: number): Float32Array
+Napi::Value Dequantize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsTypedArray() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "dequantize(type: number, bytes: Uint8Array, n: number)");
+  const int type = info[0].As<Napi::Number>().Int32Value();
+  Napi::Uint8Array src = info[1].As<Napi::Uint8Array>();
+  const int64_t n = info[2].As<Napi::Number>().Int64Value();
+  const int bs = fh1_type_block_size(type);
+  if (!bs || n < 0 || n % bs || (size_t)(n / bs) * fh1_type_size(type) != src.ByteLength())
+    throw MakeError(env, FH1_ERR_ARG, "byte length does not match the element count");
+  Napi::Float32Array out = Napi::Float32Array::New(env, (size_t)n);
+  fh1_dequantize_row(type, src.Data(), out.Data(), n);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Model::Init(env, exports);
   Context::Init(env, exports);
   exports.Set("loadModel", Napi::Function::New(env, LoadModel));
   exports.Set("simdName", Napi::Function::New(env, SimdName));
+  exports.Set("quantize", Napi::Function::New(env, Quantize));
+  exports.Set("dequantize", Napi::Function::New(env, Dequantize));
   return exports;
 }
 

@@ -21,7 +21,6 @@ typedef struct {
     int logits_all;
 } fwd_job;
 
-static inline float silu(float v) { return v / (1.0f + expf(-v)); }
 static inline float softplus(float v) { return v > 20.0f ? v : log1pf(expf(v)); }
 
 /* out = w ⊙ (v / sqrt(mean(v²) + eps)); the mean is accumulated in double (torch's reduction is
@@ -39,7 +38,7 @@ static void mm(const fh1_context *c, const fh1_matrix *W, const float *x, int T,
     fh1_split((W->rows + 3) / 4, ith, nth, &b, &e);
     b *= 4;
     e = e * 4 < W->rows ? e * 4 : W->rows;
-    if (b < e) c->simd->matmul(W, x, T, W->cols, y, W->rows, b, e);
+    if (b < e) c->simd->matmul(W, x, T, W->cols, y, W->rows, b, e, c->gemm_scratch + (size_t)ith * c->gemm_scratch_floats);
 }
 
 static void rope(float *v, int n_heads, int dh, const float *cs, const float *sn) {
@@ -208,22 +207,31 @@ static void forward_job(void *arg, int ith, int nth) {
         }
         fh1_barrier(pool);
 
-        /* causal depthwise conv over x|B|C with the carried state, then SiLU (per channel) */
+        /* causal depthwise conv over x|B|C with the carried state, then SiLU. Each thread owns a
+         * block of channels; rows of the [K-1+T][Cd] window are contiguous, so loops over
+         * channels vectorise. */
         {
             int c0, c1;
-            fh1_split(Cd, ith, nth, &c0, &c1);
-            for (int ch = c0; ch < c1; ch++) {
-                float *col = c->conv_in; /* column ch of the [K-1+T][Cd] window */
-                for (int r = 0; r < K - 1; r++) col[(size_t)r * Cd + ch] = conv_state[(size_t)r * Cd + ch];
-                for (int t = 0; t < T; t++) col[(size_t)(K - 1 + t) * Cd + ch] = c->zxbcdt[(size_t)t * Din + E + ch];
-                const float *w = l->conv_w + (size_t)ch * K;
-                const float bias = l->conv_b ? l->conv_b[ch] : 0.0f;
+            fh1_split((Cd + 15) / 16, ith, nth, &c0, &c1);
+            c0 *= 16;
+            c1 = c1 * 16 < Cd ? c1 * 16 : Cd;
+            const size_t nb = sizeof(float) * (size_t)(c1 - c0);
+            if (c0 < c1) {
+                for (int r = 0; r < K - 1; r++) memcpy(c->conv_in + (size_t)r * Cd + c0, conv_state + (size_t)r * Cd + c0, nb);
+                for (int t = 0; t < T; t++) memcpy(c->conv_in + (size_t)(K - 1 + t) * Cd + c0, c->zxbcdt + (size_t)t * Din + E + c0, nb);
                 for (int t = 0; t < T; t++) {
-                    float s = 0.0f;
-                    for (int k = 0; k < K; k++) s += w[k] * col[(size_t)(t + k) * Cd + ch];
-                    c->xbc[(size_t)t * Cd + ch] = silu(s + bias);
+                    float *o = c->xbc + (size_t)t * Cd;
+                    const float *in0 = c->conv_in + (size_t)t * Cd;
+                    for (int ch = c0; ch < c1; ch++) o[ch] = l->conv_wt[ch] * in0[ch];
+                    for (int k = 1; k < K; k++) {
+                        const float *in = c->conv_in + (size_t)(t + k) * Cd, *w = l->conv_wt + (size_t)k * Cd;
+                        for (int ch = c0; ch < c1; ch++) o[ch] += w[ch] * in[ch];
+                    }
+                    if (l->conv_b)
+                        for (int ch = c0; ch < c1; ch++) o[ch] += l->conv_b[ch];
+                    c->simd->silu(o + c0, o + c0, c1 - c0);
                 }
-                for (int r = 0; r < K - 1; r++) conv_state[(size_t)r * Cd + ch] = col[(size_t)(T + r) * Cd + ch];
+                for (int r = 0; r < K - 1; r++) memcpy(conv_state + (size_t)r * Cd + c0, c->conv_in + (size_t)(T + r) * Cd + c0, nb);
             }
         }
         fh1_barrier(pool);
@@ -243,13 +251,13 @@ static void forward_job(void *arg, int ith, int nth) {
                 float *y = c->y + (size_t)t * E + g * gs;
                 const float *z = c->zxbcdt + (size_t)t * Din + g * gs;
                 if (!hp->ssm_rms_norm) {
-                    for (int i = 0; i < gs; i++) y[i] *= silu(z[i]);
+                    c->simd->mul_silu(y, z, gs);
                 } else if (!hp->norm_before_gate) {
-                    for (int i = 0; i < gs; i++) y[i] *= silu(z[i]);
+                    c->simd->mul_silu(y, z, gs);
                     rmsnorm(y, l->ssm_norm + g * gs, y, gs, hp->rms_eps);
                 } else {
                     rmsnorm(y, l->ssm_norm + g * gs, y, gs, hp->rms_eps);
-                    for (int i = 0; i < gs; i++) y[i] *= silu(z[i]);
+                    c->simd->mul_silu(y, z, gs);
                 }
             }
         }
@@ -279,20 +287,20 @@ static void forward_job(void *arg, int ith, int nth) {
             b *= 4;
             e = e * 4 < F ? e * 4 : F;
             if (b < e) {
-                c->simd->matmul(&l->ffn_gate, c->u, T, D, c->gate, F, b, e);
-                c->simd->matmul(&l->ffn_up, c->u, T, D, c->up, F, b, e);
+                float *scratch = c->gemm_scratch + (size_t)ith * c->gemm_scratch_floats;
+                c->simd->matmul(&l->ffn_gate, c->u, T, D, c->gate, F, b, e, scratch);
+                c->simd->matmul(&l->ffn_up, c->u, T, D, c->up, F, b, e, scratch);
                 for (int t = 0; t < T; t++) {
                     float *g = c->gate + (size_t)t * F, *u = c->up + (size_t)t * F;
-                    for (int i = b; i < e; i++) {
-                        const float gv = (g[i] + (l->ffn_gate_b ? l->ffn_gate_b[i] : 0.0f)) * hp->mlp_gate_mult;
-                        const float uv = u[i] + (l->ffn_up_b ? l->ffn_up_b[i] : 0.0f);
-                        g[i] = uv * silu(gv);
-                    }
+                    if (l->ffn_gate_b) for (int i = b; i < e; i++) g[i] += l->ffn_gate_b[i];
+                    if (hp->mlp_gate_mult != 1.0f) for (int i = b; i < e; i++) g[i] *= hp->mlp_gate_mult;
+                    if (l->ffn_up_b) for (int i = b; i < e; i++) u[i] += l->ffn_up_b[i];
+                    c->simd->mul_silu(u + b, g + b, e - b); /* h = up ⊙ silu(gate) */
                 }
             }
         }
         fh1_barrier(pool);
-        mm(c, &l->ffn_down, c->gate, T, c->ffn_out, ith, nth);
+        mm(c, &l->ffn_down, c->up, T, c->ffn_out, ith, nth);
         fh1_barrier(pool);
         for (int t = t0; t < t1; t++) {
             float *xt = c->x + (size_t)t * D, *ft = c->ffn_out + (size_t)t * D;

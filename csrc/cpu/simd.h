@@ -8,15 +8,25 @@
 typedef struct {
     const char *name;
     /* y[t*ldy + r] = W[r,:] · x[t*ldx + :] for rows r in [r0, r1) and tokens t in [0, T).
-     * Weights are widened to f32 as they are loaded; accumulation is f32. */
-    void (*matmul)(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1);
+     * Weights are widened to f32 as they are loaded; accumulation is f32. `scratch` is this
+     * thread's FH1_GEMM_SCRATCH floats (for the blocked prefill GEMM). */
+    void (*matmul)(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch);
     float (*dot)(const float *a, const float *b, int n);
     float (*dot_f16)(const uint16_t *a, const float *b, int n);
     void (*axpy)(float a, const float *x, float *y, int n);        /* y += a*x */
     void (*axpy_f16)(float a, const uint16_t *x, float *y, int n);
     /* One row of the SSM state update: s[n] = s[n]*dA + dtB[n]*x; returns Σ s[n]*C[n]. */
     float (*ssm_row)(float *s, const float *dtB, const float *C, float dA, float x, int n);
+    void (*mul_silu)(float *y, const float *z, int n); /* y[i] *= silu(z[i]) */
+    void (*silu)(const float *in, float *out, int n);  /* out[i] = silu(in[i]) */
 } fh1_simd;
+
+/* Prefill uses the blocked GEMM from this many tokens on (below it, packing does not pay off). */
+#define GEMM_MIN_T 8
+/* Tokens per block of the GEMM, and its per-thread scratch for matrices of up to k_max columns:
+ * x panel [k_max][GEMM_TB] + widened rows [8][k_max]. */
+#define GEMM_TB 64
+#define FH1_GEMM_SCRATCH(k_max) ((size_t)(k_max) * (GEMM_TB + 8))
 
 extern const fh1_simd fh1_simd_scalar;
 #if defined(__x86_64__) || defined(_M_X64)

@@ -8,6 +8,7 @@
 #define SIMD_NAME "avx2"
 #define V __m256
 #define VL 8
+#define MR 4
 #define MT 2
 #define vzero() _mm256_setzero_ps()
 #define vload(p) _mm256_loadu_ps(p)
@@ -20,6 +21,16 @@
 #define vload_bf16(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
 #define vload_i8(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
 #define vhalf(h) _cvtsh_ss(h)
+#define vmax_(a, b) _mm256_max_ps(a, b)
+#define vmin_(a, b) _mm256_min_ps(a, b)
+#define vdiv(a, b) _mm256_div_ps(a, b)
+#define vneg(a) _mm256_sub_ps(_mm256_setzero_ps(), a)
+#define vround(a) _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+/* p · 2^n for integral n: clamp n so the exponent field stays valid, then add it to the exponent */
+static inline __attribute__((target("avx2,fma,f16c"))) __m256 vscale2(__m256 p, __m256 n) {
+    n = _mm256_max_ps(_mm256_min_ps(n, _mm256_set1_ps(127.0f)), _mm256_set1_ps(-126.0f));
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)));
+}
 
 static inline __attribute__((target("avx2,fma,f16c"))) float vhsum(__m256 v) {
     __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);

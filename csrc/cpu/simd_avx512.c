@@ -8,6 +8,7 @@
 #define SIMD_NAME "avx512"
 #define V __m512
 #define VL 16
+#define MR 8
 #define MT 4
 #define vzero() _mm512_setzero_ps()
 #define vload(p) _mm512_loadu_ps(p)
@@ -21,6 +22,12 @@
 #define vload_bf16(p) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p))), 16))
 #define vload_i8(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p))))
 #define vhalf(h) _cvtsh_ss(h)
+#define vmax_(a, b) _mm512_max_ps(a, b)
+#define vmin_(a, b) _mm512_min_ps(a, b)
+#define vdiv(a, b) _mm512_div_ps(a, b)
+#define vneg(a) _mm512_sub_ps(_mm512_setzero_ps(), a)
+#define vround(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define vscale2(p, n) _mm512_scalef_ps(p, n)
 
 #include "simd_tmpl.h"
 #endif

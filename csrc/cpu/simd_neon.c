@@ -8,6 +8,7 @@
 #define SIMD_NAME "neon"
 #define V float32x4_t
 #define VL 4
+#define MR 4
 #define MT 2
 #define vzero() vdupq_n_f32(0.0f)
 #define vload(p) vld1q_f32(p)
@@ -21,6 +22,15 @@
 #define vload_bf16(p) vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(vld1_u16(p)), 16))
 #define vload_i8(p) vcvtq_f32_s32(vmovl_s16(vget_low_s16(vmovl_s8(vld1_s8(p)))))
 #define vhalf(h) fh1_half_to_float(h)
+#define vmax_(a, b) vmaxq_f32(a, b)
+#define vmin_(a, b) vminq_f32(a, b)
+#define vdiv(a, b) vdivq_f32(a, b)
+#define vneg(a) vnegq_f32(a)
+#define vround(a) vrndnq_f32(a)
+static inline float32x4_t vscale2(float32x4_t p, float32x4_t n) {
+    n = vmaxq_f32(vminq_f32(n, vdupq_n_f32(127.0f)), vdupq_n_f32(-126.0f));
+    return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)));
+}
 
 #include "simd_tmpl.h"
 #endif

@@ -2,6 +2,8 @@
 #include "simd.h"
 #include "../../quant/blocks.h"
 
+#include <math.h>
+
 /* Widen one weight element to f32. */
 static inline float w_at(const fh1_matrix *W, const uint8_t *row, int k) {
     switch (W->type) {
@@ -16,7 +18,8 @@ static inline float w_at(const fh1_matrix *W, const uint8_t *row, int k) {
     }
 }
 
-static void matmul_scalar(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
+static void matmul_scalar(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch) {
+    (void)scratch;
     const int K = W->cols;
     float wrow[K > 0 ? K : 1];
     for (int r = r0; r < r1; r++) {
@@ -60,6 +63,14 @@ static float ssm_row_scalar(float *s, const float *dtB, const float *C, float dA
     return acc;
 }
 
+static void mul_silu_scalar(float *y, const float *z, int n) {
+    for (int i = 0; i < n; i++) y[i] *= z[i] / (1.0f + expf(-z[i]));
+}
+
+static void silu_scalar(const float *in, float *out, int n) {
+    for (int i = 0; i < n; i++) out[i] = in[i] / (1.0f + expf(-in[i]));
+}
+
 const fh1_simd fh1_simd_scalar = {
-    "scalar", matmul_scalar, dot_scalar, dot_f16_scalar, axpy_scalar, axpy_f16_scalar, ssm_row_scalar,
+    "scalar", matmul_scalar, dot_scalar, dot_f16_scalar, axpy_scalar, axpy_f16_scalar, ssm_row_scalar, mul_silu_scalar, silu_scalar,
 };

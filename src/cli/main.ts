@@ -7,6 +7,7 @@ import { ExitCode, FalconError } from '../util/errors.js';
 import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
+import { benchCommand } from './bench.js';
 
 const VERSION = '0.1.0';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(convertCommand());
   program.addCommand(inspectCommand());
   program.addCommand(logitsCommand());
+  program.addCommand(benchCommand());
   for (const c of program.commands) c.exitOverride();
   return program;
 }

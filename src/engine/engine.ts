@@ -88,6 +88,13 @@ export class Context {
     return this.native.logits();
   }
 
+  /** Feeds tokens one at a time in one native call (the recurrent decode path); last logits. */
+  async decodeSequential(tokens: ArrayLike<number>): Promise<Float32Array> {
+    const ids = tokens instanceof Int32Array ? tokens : Int32Array.from(tokens);
+    await this.native.decodeSequential(ids).catch(wrap);
+    return this.native.logits();
+  }
+
   reset(): void {
     this.native.reset();
   }

@@ -46,6 +46,7 @@ export interface NativeContextParams {
 
 export interface NativeContext {
   decode(tokens: Int32Array, logitsAll?: boolean): Promise<number>;
+  decodeSequential(tokens: Int32Array): Promise<number>;
   logits(): Float32Array;
   reset(): void;
   cancel(): void;
@@ -62,6 +63,8 @@ export interface NativeAddon {
   loadModel(path: string, prefault?: boolean): Promise<NativeModel>;
   Context: new (model: NativeModel, params: NativeContextParams) => NativeContext;
   simdName(): string;
+  quantize(type: number, values: Float32Array): Buffer;
+  dequantize(type: number, bytes: Uint8Array, n: number): Float32Array;
 }
 
 let cached: NativeAddon | undefined;

@@ -117,15 +117,17 @@ export function encodeHeader(entries: GGUFEntry[], tensors: TensorPlan[], alignm
   return { header: s.concat(), sizes };
 }
 
+export type TensorBytes = Uint8Array | Iterable<Uint8Array>;
+
 /**
- * Write a GGUF file. `produce(i)` returns tensor i's bytes (exactly its byte size); tensors are
- * requested in order, one at a time, so memory stays bounded by the largest tensor.
+ * Write a GGUF file. `produce(i)` returns tensor i's bytes (exactly its byte size), whole or as
+ * chunks; tensors are requested in order, one at a time, so memory stays bounded.
  */
 export async function writeGGUF(
   path: string,
   entries: GGUFEntry[],
   tensors: TensorPlan[],
-  produce: (index: number) => Promise<Uint8Array> | Uint8Array,
+  produce: (index: number) => Promise<TensorBytes> | TensorBytes,
   alignment = GGUF_DEFAULT_ALIGNMENT,
 ): Promise<void> {
   const { header, sizes } = encodeHeader(entries, tensors, alignment);
@@ -134,11 +136,15 @@ export async function writeGGUF(
     out.write(header);
     for (let i = 0; i < tensors.length; i++) {
       const data = await produce(i);
-      if (data.length !== sizes[i]) {
-        throw new Error(`tensor '${tensors[i].name}': produced ${data.length} bytes, expected ${sizes[i]}`);
+      let n = 0;
+      for (const chunk of data instanceof Uint8Array ? [data] : data) {
+        out.write(chunk);
+        n += chunk.length;
       }
-      out.write(data);
-      const pad = Math.ceil(data.length / alignment) * alignment - data.length;
+      if (n !== sizes[i]) {
+        throw new Error(`tensor '${tensors[i].name}': produced ${n} bytes, expected ${sizes[i]}`);
+      }
+      const pad = Math.ceil(n / alignment) * alignment - n;
       if (pad) out.write(Buffer.alloc(pad));
     }
     out.commit();

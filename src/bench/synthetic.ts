@@ -1,0 +1,142 @@
+// Random-weight GGUF files with the real shapes of the released Falcon-H1 sizes, so anyone can
+// benchmark without downloads. Layout and metadata are the llama.cpp falcon-h1 schema, so
+// llama-bench runs the same file. Weights cycle one random block (the speed does not depend on the
+// values; the block keeps activations finite and free of denormals).
+
+import { ARCH, Keys, Tensors } from '../gguf/schema.js';
+import { FileType, GGMLType, tensorByteSize } from '../gguf/types.js';
+import { kv, writeGGUF, type TensorPlan } from '../gguf/writer.js';
+import type { GGUFEntry } from '../gguf/reader.js';
+import { addon } from '../engine/native.js';
+import type { ModelShape } from './shapes.js';
+import { UsageError } from '../util/errors.js';
+
+export const SYNTHETIC_TYPES: Record<string, { type: number; fileType: number }> = {
+  f32: { type: GGMLType.F32, fileType: FileType.ALL_F32 },
+  f16: { type: GGMLType.F16, fileType: FileType.MOSTLY_F16 },
+  bf16: { type: GGMLType.BF16, fileType: FileType.MOSTLY_BF16 },
+  q8_0: { type: GGMLType.Q8_0, fileType: FileType.MOSTLY_Q8_0 },
+};
+
+const PATTERN = 1 << 20; // elements in the cycled random block (a multiple of every block size)
+
+function randomBlock(n: number, scale: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296 - 0.5) * 2 * scale;
+  }
+  return out;
+}
+
+function* cycle(pattern: Uint8Array, total: number): Iterable<Uint8Array> {
+  for (let off = 0; off < total; off += pattern.length) yield pattern.subarray(0, Math.min(pattern.length, total - off));
+}
+
+/** GPT-2 style byte tokens so llama.cpp's vocabulary loader is satisfied. */
+function syntheticVocab(V: number): GGUFEntry[] {
+  const tokens: string[] = [];
+  const types: number[] = [];
+  for (let i = 0; i < V; i++) {
+    tokens.push(i < 256 ? String.fromCodePoint(i < 33 || (i > 126 && i < 161) || i === 173 ? 256 + i : i) : `<t${i}>`);
+    types.push(i < 256 ? 1 : 1);
+  }
+  return [
+    kv.str(Keys.tokModel, 'gpt2'),
+    kv.str(Keys.tokPre, 'falcon-h1'),
+    kv.strArr(Keys.tokTokens, tokens),
+    kv.i32Arr(Keys.tokTypes, types),
+    kv.strArr(Keys.tokMerges, []),
+    kv.u32(Keys.tokBos, 1),
+    kv.u32(Keys.tokEos, 11),
+  ];
+}
+
+export function syntheticPlan(s: ModelShape, matType: number): { tensors: TensorPlan[]; kinds: ('mat' | 'norm' | 'a' | 'd' | 'dt' | 'conv' | 'zero')[] } {
+  const D = s.hidden;
+  const qd = s.heads * s.headDim;
+  const kvd = s.kvHeads * s.headDim;
+  const conv = s.dSsm + 2 * s.groups * s.dState;
+  const din = s.dSsm + conv + s.ssmHeads;
+  const F32 = GGMLType.F32;
+  const tensors: TensorPlan[] = [];
+  const kinds: ('mat' | 'norm' | 'a' | 'd' | 'dt' | 'conv' | 'zero')[] = [];
+  const add = (name: string, ne: number[], type: number, kind: (typeof kinds)[number]) => {
+    tensors.push({ name, ne, type });
+    kinds.push(kind);
+  };
+  add(Tensors.output, [D, s.vocab], matType, 'mat');
+  add(Tensors.tokenEmbd, [D, s.vocab], matType, 'mat');
+  add(Tensors.outputNorm, [D], F32, 'norm');
+  for (let i = 0; i < s.layers; i++) {
+    add(Tensors.ffnDown(i), [s.ffn, D], matType, 'mat');
+    add(Tensors.ffnGate(i), [D, s.ffn], matType, 'mat');
+    add(Tensors.ffnUp(i), [D, s.ffn], matType, 'mat');
+    add(Tensors.attnNorm(i), [D], F32, 'norm');
+    add(Tensors.ssmA(i), [1, s.ssmHeads], F32, 'a');
+    add(Tensors.ssmD(i), [1, s.ssmHeads], F32, 'd');
+    add(Tensors.ssmConvBias(i), [conv], F32, 'zero');
+    add(Tensors.ssmConv(i), [s.dConv, conv], F32, 'conv');
+    add(Tensors.ssmDtBias(i), [s.ssmHeads], F32, 'dt');
+    add(Tensors.ssmIn(i), [D, din], matType, 'mat');
+    if (s.ssmRmsNorm) add(Tensors.ssmNorm(i), [s.dSsm / s.groups, s.groups], F32, 'norm');
+    add(Tensors.ssmOut(i), [s.dSsm, D], matType, 'mat');
+    add(Tensors.ffnNorm(i), [D], F32, 'norm');
+    add(Tensors.attnK(i), [D, kvd], matType, 'mat');
+    add(Tensors.attnOut(i), [qd, D], matType, 'mat');
+    add(Tensors.attnQ(i), [D, qd], matType, 'mat');
+    add(Tensors.attnV(i), [D, kvd], matType, 'mat');
+  }
+  return { tensors, kinds };
+}
+
+export async function writeSyntheticModel(s: ModelShape, typeName: string, path: string): Promise<void> {
+  const t = SYNTHETIC_TYPES[typeName.toLowerCase()];
+  if (!t) throw new UsageError(`unknown synthetic weight type '${typeName}' (expected ${Object.keys(SYNTHETIC_TYPES).join(', ')})`);
+  const { tensors, kinds } = syntheticPlan(s, t.type);
+  const pattern = new Uint8Array(addon().quantize(t.type, randomBlock(PATTERN, 0.03, 12345)));
+  const small = (kind: string, n: number): Float32Array => {
+    const r = randomBlock(n, 1, 777 + n);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (kind === 'norm' || kind === 'd') out[i] = 1;
+      else if (kind === 'a') out[i] = -Math.exp(Math.abs(r[i]) * 2);
+      else if (kind === 'dt') out[i] = -2 + r[i];
+      else if (kind === 'conv') out[i] = 0.3 * r[i];
+    }
+    return out;
+  };
+  const entries: GGUFEntry[] = [
+    kv.str(Keys.architecture, ARCH),
+    kv.str(Keys.type, 'model'),
+    kv.str(Keys.name, s.name),
+    kv.u32(Keys.contextLength, s.context),
+    kv.u32(Keys.embeddingLength, s.hidden),
+    kv.u32(Keys.feedForwardLength, s.ffn),
+    kv.u32(Keys.headCount, s.heads),
+    kv.u32(Keys.blockCount, s.layers),
+    kv.u32(Keys.ssmConvKernel, s.dConv),
+    kv.u32(Keys.ssmInnerSize, s.dSsm),
+    kv.u32(Keys.ssmStateSize, s.dState),
+    kv.u32(Keys.ssmTimeStepRank, s.ssmHeads),
+    kv.u32(Keys.ssmGroupCount, s.groups),
+    kv.f32(Keys.rmsEps, 1e-5),
+    kv.u32(Keys.fileType, t.fileType),
+    kv.u32(Keys.vocabSize, s.vocab),
+    kv.u32(Keys.headCountKv, s.kvHeads),
+    kv.u32(Keys.keyLength, s.headDim),
+    kv.u32(Keys.valueLength, s.headDim),
+    kv.f32(Keys.ropeFreqBase, 1e11),
+    kv.u32(Keys.quantizationVersion, 2),
+    ...syntheticVocab(s.vocab),
+  ];
+  await writeGGUF(path, entries, tensors, (i) => {
+    const ti = tensors[i];
+    const n = ti.ne.reduce((a, b) => a * b, 1);
+    if (kinds[i] === 'mat') return cycle(pattern, tensorByteSize(ti.type, ti.ne));
+    return new Uint8Array(small(kinds[i], n).buffer);
+  });
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { writeSyntheticModel } from '../../src/bench/synthetic.js';
+import { SHAPES, type ModelShape } from '../../src/bench/shapes.js';
+import { Model } from '../../src/engine/engine.js';
+import { readGGUF } from '../../src/gguf/reader.js';
+import { cli } from '../helpers/cli.js';
+import { convertedFixture, tempDir } from '../helpers/fixtures.js';
+
+function params(s: ModelShape): number {
+  const conv = s.dSsm + 2 * s.groups * s.dState;
+  const din = s.dSsm + conv + s.ssmHeads;
+  const layer =
+    s.hidden * (s.heads * s.headDim) * 2 + s.hidden * s.kvHeads * s.headDim * 2 + s.hidden * din + conv * (s.dConv + 1) + 3 * s.ssmHeads +
+    (s.ssmRmsNorm ? s.dSsm : 0) + s.dSsm * s.hidden + 2 * s.hidden + 3 * s.hidden * s.ffn;
+  return 2 * s.vocab * s.hidden + s.hidden + s.layers * layer;
+}
+
+describe('synthetic models', () => {
+  it('the released shapes have the parameter counts llama.cpp reports', () => {
+    expect(params(SHAPES['0.5b'])).toBe(521411104);
+    expect(Math.round(params(SHAPES['1.5b-deep']) / 1e6)).toBe(1555);
+    expect(Math.round(params(SHAPES['7b']) / 1e6)).toBe(7586);
+  });
+
+  it('a small synthetic model of each weight type loads and runs', async () => {
+    const shape: ModelShape = { ...SHAPES['0.5b'], name: 'mini', hidden: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, ffn: 128, dSsm: 128, ssmHeads: 8, dState: 16, vocab: 512, ssmRmsNorm: true };
+    for (const type of ['f32', 'bf16', 'f16', 'q8_0']) {
+      const path = join(tempDir(), `mini-${type}.gguf`);
+      await writeSyntheticModel(shape, type, path);
+      expect(readGGUF(path).tensors.reduce((a, t) => a + t.ne.reduce((x, y) => x * y, 1), 0)).toBe(params(shape));
+      const m = await Model.load(path);
+      const ctx = m.newContext({ ctxSize: 64 });
+      const lg = await ctx.decode([1, 2, 3, 4, 5]);
+      expect(lg.every((v) => Number.isFinite(v))).toBe(true);
+      ctx.free();
+      m.free();
+    }
+  });
+});
+
+describe('falcon-h1 bench', () => {
+  it('prints llama-bench style JSON rows', async () => {
+    const path = await convertedFixture('tiny-a', 'f32');
+    const r = cli(['bench', path, '-p', '16', '-n', '4', '-d', '0,8', '-t', '1,2', '-r', '2', '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout);
+    expect(rows).toHaveLength(8);
+    for (const row of rows) {
+      expect(row).toMatchObject({ backends: 'CPU', model_n_params: 415520 });
+      expect(row.samples_ts).toHaveLength(2);
+      expect(row.avg_ts).toBeGreaterThan(0);
+      expect(row.n_prompt > 0 !== row.n_gen > 0).toBe(true);
+    }
+    expect(rows.map((x: { n_threads: number }) => x.n_threads)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
+    expect(rows.map((x: { n_depth: number }) => x.n_depth)).toEqual([0, 0, 8, 8, 0, 0, 8, 8]);
+    const md = cli(['bench', path, '-p', '8', '-n', '2', '-r', '1']);
+    expect(md.stdout).toMatch(/\| falcon-h1 .* \| pp8 \| [0-9.]+ ± [0-9.]+ \|/);
+  });
+
+  it('refuses a model and --synthetic together', () => {
+    expect(cli(['bench', 'x.gguf', '--synthetic', '0.5b']).code).toBe(2);
+  });
+});
