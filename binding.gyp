@@ -7,6 +7,7 @@
         "csrc/gguf.c",
         "csrc/model.c",
         "csrc/context.c",
+        "csrc/sample.c",
         "csrc/cpu/forward.c",
         "csrc/cpu/threads.c",
         "csrc/cpu/simd_select.c",

@@ -85,6 +85,32 @@ size_t fh1_state_size(const fh1_context *ctx);
 fh1_status fh1_state_save(const fh1_context *ctx, void *dst, size_t capacity, size_t *written);
 fh1_status fh1_state_load(fh1_context *ctx, const void *src, size_t size, char *err, size_t err_len);
 
+/* ---- sampling (native, next to decode) ------------------------------------------------------
+ * Order as llama.cpp's default chain: penalties → top-k → top-p → min-p → temperature → draw.
+ * temp <= 0 is greedy (argmax after penalties). Same seed, same choices. */
+typedef struct {
+    float temp;
+    int top_k;               /* <= 0: off */
+    float top_p;             /* >= 1: off */
+    float min_p;             /* <= 0: off */
+    float repeat_penalty;    /* 1: off */
+    int repeat_last_n;       /* window of past tokens for all penalties; 0: off, -1: whole history */
+    float presence_penalty;  /* 0: off */
+    float frequency_penalty; /* 0: off */
+    uint64_t seed;
+} fh1_sampler_params;
+
+typedef struct fh1_sampler fh1_sampler;
+
+fh1_sampler_params fh1_sampler_default_params(void);
+fh1_sampler *fh1_sampler_new(fh1_sampler_params params, int n_vocab);
+void fh1_sampler_free(fh1_sampler *s);
+/* Adds a token to the penalty history (prompt tokens and generated ones). */
+void fh1_sampler_accept(fh1_sampler *s, int32_t token);
+void fh1_sampler_reset(fh1_sampler *s);
+/* Chooses the next token from one row of logits (not modified). */
+int32_t fh1_sampler_sample(fh1_sampler *s, const float *logits);
+
 /* SIMD level in use: "avx512", "avx2", "neon" or "scalar" (FALCON_H1_SIMD=scalar forces the fallback). */
 const char *fh1_simd_name(void);
 

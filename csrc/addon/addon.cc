@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -159,6 +160,7 @@ class Context : public Napi::ObjectWrap<Context> {
                                     InstanceMethod("reset", &Context::Reset), InstanceMethod("cancel", &Context::Cancel),
                                     InstanceMethod("saveState", &Context::SaveState), InstanceMethod("loadState", &Context::LoadState),
                                     InstanceMethod("decodeSequential", &Context::DecodeSequential),
+                                    InstanceMethod("generate", &Context::Generate),
                                     InstanceMethod("free", &Context::Free), InstanceAccessor("nPast", &Context::NPast, nullptr),
                                     InstanceAccessor("nCtx", &Context::NCtx, nullptr),
                                     InstanceAccessor("nThreads", &Context::NThreads, nullptr),
@@ -271,6 +273,11 @@ class Context : public Napi::ObjectWrap<Context> {
         });
   }
 
+  // generate(prompt: Int32Array, opts, onTokens: (ids: Int32Array) => void): Promise<result>
+  // Prefill, then sample → emit → decode in one native loop; ids reach JS in batches (no round
+  // trip per token). Stops on a stop id (not decoded), nPredict, a full context or cancel().
+  Napi::Value Generate(const Napi::CallbackInfo &info);
+
   // logits(): Float32Array of rows × nVocab (a copy; small next to the weights)
   Napi::Value Logits(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
@@ -293,6 +300,7 @@ class Context : public Napi::ObjectWrap<Context> {
   }
 
   Napi::Value Cancel(const Napi::CallbackInfo &info) {
+    gen_cancel_ = true;
     if (ctx_) fh1_cancel(ctx_);
     return info.Env().Undefined();
   }
@@ -335,7 +343,181 @@ class Context : public Napi::ObjectWrap<Context> {
   Model *model_ = nullptr;
   Napi::ObjectReference model_ref_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> gen_cancel_{false};
 };
+
+
+// ---- generation ----------------------------------------------------------------------------
+
+struct GenerateResult {
+  int n_prompt = 0, n_gen = 0;
+  double prompt_ms = 0, gen_ms = 0;
+  const char *stop = "length";
+  int32_t stop_token = -1;
+};
+
+class GenerateWorker : public Napi::AsyncProgressQueueWorker<int32_t> {
+ public:
+  GenerateWorker(Napi::Function cb, Napi::Promise::Deferred deferred, fh1_context *c, int n_vocab, std::vector<int32_t> prompt,
+                 std::vector<int32_t> stops, int n_predict, fh1_sampler_params sp, std::function<void()> finally)
+      : Napi::AsyncProgressQueueWorker<int32_t>(cb), deferred_(deferred), c_(c), n_vocab_(n_vocab), prompt_(std::move(prompt)),
+        stops_(std::move(stops)), n_predict_(n_predict), sp_(sp), finally_(std::move(finally)) {}
+
+  void Execute(const ExecutionProgress &progress) override {
+    char err[512] = {0};
+    fh1_sampler *smp = fh1_sampler_new(sp_, n_vocab_);
+    if (!smp) {
+      status_ = FH1_ERR_NOMEM;
+      err_ = "out of memory for the sampler";
+      return;
+    }
+    auto now = [] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
+    double t0 = now();
+    for (int32_t t : prompt_) fh1_sampler_accept(smp, t);
+    if (!prompt_.empty()) {
+      fh1_status st = fh1_decode(c_, prompt_.data(), (int)prompt_.size(), 0, err, sizeof err);
+      if (st != FH1_OK) {
+        status_ = st;
+        err_ = err;
+        fh1_sampler_free(smp);
+        return;
+      }
+    } else {
+      int rows = 0;
+      fh1_get_logits(c_, &rows);
+      if (rows < 1) {
+        status_ = FH1_ERR_ARG;
+        err_ = "nothing to continue from: the prompt is empty and the context has no logits";
+        fh1_sampler_free(smp);
+        return;
+      }
+    }
+    res_.n_prompt = (int)prompt_.size();
+    double t1 = now();
+    res_.prompt_ms = t1 - t0;
+    for (int i = 0; n_predict_ < 0 || i < n_predict_; i++) {
+      int rows = 0;
+      const float *lg = fh1_get_logits(c_, &rows);
+      const int32_t tok = fh1_sampler_sample(smp, lg + (size_t)(rows - 1) * n_vocab_);
+      bool is_stop = false;
+      for (int32_t s : stops_) is_stop = is_stop || s == tok;
+      if (is_stop) {
+        res_.stop = "eos";
+        res_.stop_token = tok;
+        break;
+      }
+      fh1_sampler_accept(smp, tok);
+      progress.Send(&tok, 1);
+      res_.n_gen++;
+      if (fh1_n_past(c_) >= fh1_n_ctx(c_)) {
+        res_.stop = "context";
+        break;
+      }
+      fh1_status st = fh1_decode(c_, &tok, 1, 0, err, sizeof err);
+      if (st == FH1_ERR_CANCELLED) {
+        res_.stop = "cancelled";
+        break;
+      }
+      if (st != FH1_OK) {
+        status_ = st;
+        err_ = err;
+        break;
+      }
+      if (cancelled_ && cancelled_->load()) {
+        res_.stop = "cancelled";
+        break;
+      }
+    }
+    res_.gen_ms = now() - t1;
+    fh1_sampler_free(smp);
+  }
+
+  void OnProgress(const int32_t *data, size_t count) override {
+    Napi::Env env = Env();
+    Napi::Int32Array ids = Napi::Int32Array::New(env, count);
+    std::memcpy(ids.Data(), data, count * sizeof(int32_t));
+    if (!Callback().IsEmpty()) Callback().Call(Receiver().Value(), {ids});
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (finally_) finally_();
+    if (status_ != FH1_OK) {
+      deferred_.Reject(MakeError(env, status_, err_).Value());
+      return;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("nPrompt", res_.n_prompt);
+    o.Set("nGen", res_.n_gen);
+    o.Set("promptMs", res_.prompt_ms);
+    o.Set("genMs", res_.gen_ms);
+    o.Set("stop", res_.stop);
+    o.Set("stopToken", res_.stop_token);
+    deferred_.Resolve(o);
+  }
+
+  void OnError(const Napi::Error &e) override {
+    if (finally_) finally_();
+    deferred_.Reject(e.Value());
+  }
+
+  std::atomic<bool> *cancelled_ = nullptr;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  fh1_context *c_;
+  int n_vocab_;
+  std::vector<int32_t> prompt_, stops_;
+  int n_predict_;
+  fh1_sampler_params sp_;
+  std::function<void()> finally_;
+  fh1_status status_ = FH1_OK;
+  std::string err_;
+  GenerateResult res_;
+};
+
+Napi::Value Context::Generate(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  fh1_context *c = Live(env);
+  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsObject() || !info[2].IsFunction())
+    throw Napi::TypeError::New(env, "generate(prompt: Int32Array, opts: object, onTokens: function)");
+  Napi::Int32Array arr = info[0].As<Napi::Int32Array>();
+  std::vector<int32_t> prompt(arr.Data(), arr.Data() + arr.ElementLength());
+  Napi::Object o = info[1].As<Napi::Object>();
+  auto num = [&](const char *k, double def) { return o.Has(k) && o.Get(k).IsNumber() ? o.Get(k).As<Napi::Number>().DoubleValue() : def; };
+  fh1_sampler_params sp = fh1_sampler_default_params();
+  sp.temp = (float)num("temp", sp.temp);
+  sp.top_k = (int)num("topK", sp.top_k);
+  sp.top_p = (float)num("topP", sp.top_p);
+  sp.min_p = (float)num("minP", sp.min_p);
+  sp.repeat_penalty = (float)num("repeatPenalty", sp.repeat_penalty);
+  sp.repeat_last_n = (int)num("repeatLastN", sp.repeat_last_n);
+  sp.presence_penalty = (float)num("presencePenalty", sp.presence_penalty);
+  sp.frequency_penalty = (float)num("frequencyPenalty", sp.frequency_penalty);
+  sp.seed = (uint64_t)num("seed", 0);
+  const int n_predict = (int)num("nPredict", -1);
+  std::vector<int32_t> stops;
+  if (o.Has("stopTokens") && o.Get("stopTokens").IsTypedArray()) {
+    Napi::Int32Array st = o.Get("stopTokens").As<Napi::Int32Array>();
+    stops.assign(st.Data(), st.Data() + st.ElementLength());
+  }
+  fh1_model_info mi;
+  fh1_model_get_info(model_->model_, &mi);
+  for (int32_t t : prompt)
+    if (t < 0 || t >= mi.n_vocab) throw MakeError(env, FH1_ERR_ARG, "prompt token id " + std::to_string(t) + " is out of range");
+  bool expected = false;
+  if (!running_.compare_exchange_strong(expected, true)) throw MakeError(env, FH1_ERR_BUSY, "a decode is already running on this context");
+  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+  Ref();
+  gen_cancel_ = false;
+  auto *w = new GenerateWorker(info[2].As<Napi::Function>(), deferred, c, mi.n_vocab, std::move(prompt), std::move(stops), n_predict, sp, [this]() {
+    running_ = false;
+    Unref();
+  });
+  w->cancelled_ = &gen_cancel_;
+  w->Queue();
+  return deferred.Promise();
+}
 
 Napi::Value SimdName(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), fh1_simd_name()); }
 

@@ -4,10 +4,13 @@
 import { Command, CommanderError } from 'commander';
 import { removePendingTempFiles } from '../util/atomic-file.js';
 import { ExitCode, FalconError } from '../util/errors.js';
+import { currentInterruptHandler } from './interrupt.js';
 import { convertCommand } from './convert.js';
 import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
 import { benchCommand } from './bench.js';
+import { runCommand } from './run.js';
+import { tokenizeCommand } from './tokenize.js';
 
 const VERSION = '0.1.0';
 
@@ -21,6 +24,8 @@ export function buildProgram(): Command {
   program.addCommand(convertCommand());
   program.addCommand(inspectCommand());
   program.addCommand(logitsCommand());
+  program.addCommand(runCommand());
+  program.addCommand(tokenizeCommand());
   program.addCommand(benchCommand());
   for (const c of program.commands) c.exitOverride();
   return program;
@@ -28,6 +33,8 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', () => {
+    const h = currentInterruptHandler();
+    if (h) return h();
     removePendingTempFiles();
     process.stderr.write('\ninterrupted\n');
     process.exit(ExitCode.INTERRUPTED);
@@ -39,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   try {
     await buildProgram().parseAsync(argv);
-    return ExitCode.OK;
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
   } catch (e) {
     removePendingTempFiles();
     if (e instanceof CommanderError) {

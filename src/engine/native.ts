@@ -44,7 +44,34 @@ export interface NativeContextParams {
   kvType?: 0 | 1;
 }
 
+export interface NativeSamplingParams {
+  temp?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  repeatLastN?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  seed?: number;
+}
+
+export interface NativeGenerateOptions extends NativeSamplingParams {
+  nPredict?: number;
+  stopTokens?: Int32Array;
+}
+
+export interface NativeGenerateResult {
+  nPrompt: number;
+  nGen: number;
+  promptMs: number;
+  genMs: number;
+  stop: 'eos' | 'length' | 'context' | 'cancelled';
+  stopToken: number;
+}
+
 export interface NativeContext {
+  generate(prompt: Int32Array, opts: NativeGenerateOptions, onTokens: (ids: Int32Array) => void): Promise<NativeGenerateResult>;
   decode(tokens: Int32Array, logitsAll?: boolean): Promise<number>;
   decodeSequential(tokens: Int32Array): Promise<number>;
   logits(): Float32Array;
