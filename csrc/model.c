@@ -34,7 +34,7 @@ static fh1_status lerr(loader *L, fh1_status st, const char *fmt, ...) {
 }
 
 static int matrix_type_ok(int t) {
-    return t == GGML_TYPE_F32 || t == GGML_TYPE_F16 || t == GGML_TYPE_BF16 || t == GGML_TYPE_Q8_0;
+    return fh1_type_block_size(t) > 0 && t != GGML_TYPE_Q8_K;
 }
 
 static const char *type_name(int t) {
@@ -88,7 +88,7 @@ static int mat(loader *L, fh1_matrix *out, const char *name, int rows, int cols,
         return 0;
     }
     if (!matrix_type_ok(t->type)) {
-        lerr(L, FH1_ERR_UNSUPPORTED, "tensor '%s' is %s, which this engine does not run yet (F32, F16, BF16, Q8_0 are supported)", name, type_name(t->type));
+        lerr(L, FH1_ERR_UNSUPPORTED, "tensor '%s' is %s, which this engine does not run (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K are supported)", name, type_name(t->type));
         return 0;
     }
     out->data = (const uint8_t *)L->m->map + t->offset;

@@ -29,6 +29,31 @@ typedef struct {
 } block_q8_0;
 FH1_STATIC_ASSERT(sizeof(block_q8_0) == 34, "block_q8_0 must be 34 bytes");
 
+#define QK4_0 32
+typedef struct { uint16_t d; uint8_t qs[16]; } block_q4_0;                 /* (q - 8)·d */
+typedef struct { uint16_t d, m; uint8_t qs[16]; } block_q4_1;              /* q·d + m */
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } block_q5_0;  /* (q - 16)·d, 5th bits in qh */
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } block_q5_1;
+FH1_STATIC_ASSERT(sizeof(block_q4_0) == 18, "q4_0");
+FH1_STATIC_ASSERT(sizeof(block_q4_1) == 20, "q4_1");
+FH1_STATIC_ASSERT(sizeof(block_q5_0) == 22, "q5_0");
+FH1_STATIC_ASSERT(sizeof(block_q5_1) == 24, "q5_1");
+
+/* K-quants: super-blocks of 256 */
+#define QK_K 256
+typedef struct { uint8_t scales[16]; uint8_t qs[64]; uint16_t d, dmin; } block_q2_K;          /* 16×16, 2-bit */
+typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; uint16_t d; } block_q3_K; /* 16×16, 3-bit */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } block_q4_K;          /* 8×32, 4-bit + min */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } block_q5_K;
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } block_q6_K; /* 16×16, 6-bit */
+typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } block_q8_K;                     /* activations */
+FH1_STATIC_ASSERT(sizeof(block_q2_K) == 84, "q2_K");
+FH1_STATIC_ASSERT(sizeof(block_q3_K) == 110, "q3_K");
+FH1_STATIC_ASSERT(sizeof(block_q4_K) == 144, "q4_K");
+FH1_STATIC_ASSERT(sizeof(block_q5_K) == 176, "q5_K");
+FH1_STATIC_ASSERT(sizeof(block_q6_K) == 210, "q6_K");
+FH1_STATIC_ASSERT(sizeof(block_q8_K) == 292, "q8_K");
+
 /* IEEE half → float, exact. */
 static inline float fh1_half_to_float(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16;
@@ -91,7 +116,8 @@ static inline float fh1_bf16_to_float(uint16_t b) {
 static inline int fh1_type_block_size(int type) {
     switch (type) {
     case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16: return 1;
-    case GGML_TYPE_Q8_0: return QK8_0;
+    case GGML_TYPE_Q8_0: case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0: case GGML_TYPE_Q5_1: return 32;
+    case GGML_TYPE_Q2_K: case GGML_TYPE_Q3_K: case GGML_TYPE_Q4_K: case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K: case GGML_TYPE_Q8_K: return QK_K;
     default: return 0;
     }
 }
@@ -100,6 +126,16 @@ static inline int fh1_type_size(int type) {
     case GGML_TYPE_F32: return 4;
     case GGML_TYPE_F16: case GGML_TYPE_BF16: return 2;
     case GGML_TYPE_Q8_0: return (int)sizeof(block_q8_0);
+    case GGML_TYPE_Q4_0: return (int)sizeof(block_q4_0);
+    case GGML_TYPE_Q4_1: return (int)sizeof(block_q4_1);
+    case GGML_TYPE_Q5_0: return (int)sizeof(block_q5_0);
+    case GGML_TYPE_Q5_1: return (int)sizeof(block_q5_1);
+    case GGML_TYPE_Q2_K: return (int)sizeof(block_q2_K);
+    case GGML_TYPE_Q3_K: return (int)sizeof(block_q3_K);
+    case GGML_TYPE_Q4_K: return (int)sizeof(block_q4_K);
+    case GGML_TYPE_Q5_K: return (int)sizeof(block_q5_K);
+    case GGML_TYPE_Q6_K: return (int)sizeof(block_q6_K);
+    case GGML_TYPE_Q8_K: return (int)sizeof(block_q8_K);
     default: return 0;
     }
 }
@@ -112,4 +148,7 @@ void fh1_dequantize_row(int type, const void *src, float *dst, int64_t n);
 /* Reference quantization of one row of n elements (n a multiple of the block size), ggml-exact.
  * Returns the bytes written, or 0 if the type cannot be produced. */
 size_t fh1_quantize_row(int type, const float *src, void *dst, int64_t n);
+
+/* Quantizes nrows rows of ncols with up to n_threads threads; returns bytes written or 0. */
+size_t fh1_quantize_rows(int type, const float *src, void *dst, int64_t nrows, int64_t ncols, int n_threads);
 #endif

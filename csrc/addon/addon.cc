@@ -539,6 +539,36 @@ Napi::Value Quantize(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// quantizeRows(type, values: Float32Array, nrows, ncols, nThreads): Promise<Buffer> — off the JS
+// thread, rows split over threads. The input array must stay alive: it is referenced until done.
+Napi::Value QuantizeRows(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(env, "quantizeRows(type, values: Float32Array, nrows, ncols, nThreads)");
+  const int type = info[0].As<Napi::Number>().Int32Value();
+  Napi::Float32Array src = info[1].As<Napi::Float32Array>();
+  const int64_t nrows = info[2].As<Napi::Number>().Int64Value(), ncols = info[3].As<Napi::Number>().Int64Value();
+  const int nth = info[4].As<Napi::Number>().Int32Value();
+  const int bs = fh1_type_block_size(type);
+  if (!bs || type == GGML_TYPE_Q8_K) throw MakeError(env, FH1_ERR_UNSUPPORTED, "cannot quantize to this type");
+  if (nrows < 0 || ncols <= 0 || ncols % bs || (size_t)(nrows * ncols) != src.ElementLength())
+    throw MakeError(env, FH1_ERR_ARG, "shape does not match the values or the block size");
+  const size_t bytes = (size_t)(ncols / bs) * fh1_type_size(type) * (size_t)nrows;
+  auto out = std::make_shared<std::vector<uint8_t>>(bytes);
+  auto keep = std::make_shared<Napi::Reference<Napi::Float32Array>>(Napi::Persistent(src));
+  const float *data = src.Data();
+  return Task::Run(
+      env,
+      [=](std::string &) {
+        fh1_quantize_rows(type, data, out->data(), nrows, ncols, nth);
+        return FH1_OK;
+      },
+      [out, keep](Napi::Env env) -> Napi::Value {
+        keep->Reset();
+        return Napi::Buffer<uint8_t>::Copy(env, out->data(), out->size());
+      });
+}
+
 // dequantize(type: number, bytes: Uint8Array, n: number): Float32Array
 Napi::Value Dequantize(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -562,6 +592,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("simdName", Napi::Function::New(env, SimdName));
   exports.Set("quantize", Napi::Function::New(env, Quantize));
   exports.Set("dequantize", Napi::Function::New(env, Dequantize));
+  exports.Set("quantizeRows", Napi::Function::New(env, QuantizeRows));
   return exports;
 }
 

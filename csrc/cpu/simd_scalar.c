@@ -4,27 +4,13 @@
 
 #include <math.h>
 
-/* Widen one weight element to f32. */
-static inline float w_at(const fh1_matrix *W, const uint8_t *row, int k) {
-    switch (W->type) {
-    case GGML_TYPE_F32: return ((const float *)row)[k];
-    case GGML_TYPE_F16: return fh1_half_to_float(((const uint16_t *)row)[k]);
-    case GGML_TYPE_BF16: return fh1_bf16_to_float(((const uint16_t *)row)[k]);
-    case GGML_TYPE_Q8_0: {
-        const block_q8_0 *b = (const block_q8_0 *)row + k / QK8_0;
-        return (float)b->qs[k % QK8_0] * fh1_half_to_float(b->d);
-    }
-    default: return 0.0f;
-    }
-}
-
 static void matmul_scalar(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch) {
     (void)scratch;
     const int K = W->cols;
     float wrow[K > 0 ? K : 1];
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
-        for (int k = 0; k < K; k++) wrow[k] = w_at(W, row, k);
+        fh1_dequantize_row(W->type, row, wrow, K);
         for (int t = 0; t < T; t++) {
             const float *xt = x + (size_t)t * ldx;
             float acc = 0.0f;

@@ -158,7 +158,7 @@ static FH1_TARGET void SUF(widen_rows)(const fh1_matrix *W, int r, int nrows, fl
         case GGML_TYPE_F16: for (; k + VL <= K; k += VL) vstore(dst + k, LOADW_F16(row, k)); break;
         case GGML_TYPE_BF16: for (; k + VL <= K; k += VL) vstore(dst + k, LOADW_BF16(row, k)); break;
         case GGML_TYPE_Q8_0: for (; k + VL <= K; k += VL) vstore(dst + k, LOADW_Q8_0(row, k)); break;
-        default: break;
+        default: fh1_dequantize_row(W->type, row, dst, K); k = K; break; /* other block formats */
         }
         for (; k < K; k++) dst[k] = SUF(w_scalar)(W->type, row, k);
     }
@@ -222,6 +222,25 @@ static FH1_TARGET void SUF(gemm)(const fh1_matrix *W, const float *x, int T, int
     }
 }
 
+static FH1_TARGET float SUF(dot)(const float *a, const float *b, int n);
+
+/* Other block formats at T < GEMM_MIN_T: dequantize each super-block of a row into L1 (reference
+ * dequantizer), then a SIMD dot with the activations. */
+static FH1_TARGET void SUF(mv_blocks)(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
+    const int K = W->cols, bs = fh1_type_block_size(W->type), ts = fh1_type_size(W->type);
+    const int chunk = bs >= 256 ? bs : 256;
+    float buf[256];
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
+        for (int t = 0; t < T; t++) y[(size_t)t * ldy + r] = 0.0f;
+        for (int k = 0; k < K; k += chunk) {
+            const int n = K - k < chunk ? K - k : chunk;
+            fh1_dequantize_row(W->type, row + (size_t)(k / bs) * ts, buf, n);
+            for (int t = 0; t < T; t++) y[(size_t)t * ldy + r] += SUF(dot)(buf, x + (size_t)t * ldx + k, n);
+        }
+    }
+}
+
 static void SUF(matmul)(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch) {
     if (T >= GEMM_MIN_T && scratch) {
         SUF(gemm)(W, x, T, ldx, y, ldy, r0, r1, scratch);
@@ -240,6 +259,10 @@ static void SUF(matmul)(const fh1_matrix *W, const float *x, int T, int ldx, flo
     }
     switch (W->type) {
     case GGML_TYPE_F32: SUF(mm_f32)(W, x, T, ldx, y, ldy, r0, r1); break;
+    case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0: case GGML_TYPE_Q5_1:
+    case GGML_TYPE_Q2_K: case GGML_TYPE_Q3_K: case GGML_TYPE_Q4_K: case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K:
+        SUF(mv_blocks)(W, x, T, ldx, y, ldy, r0, r1);
+        break;
     case GGML_TYPE_F16: SUF(mm_f16)(W, x, T, ldx, y, ldy, r0, r1); break;
     case GGML_TYPE_BF16: SUF(mm_bf16)(W, x, T, ldx, y, ldy, r0, r1); break;
     case GGML_TYPE_Q8_0:

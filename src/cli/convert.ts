@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { convertCheckpoint, type OutType } from '../convert/convert.js';
@@ -10,7 +10,7 @@ export function convertCommand(): Command {
     .description('convert a Hugging Face Falcon-H1 checkpoint directory into one GGUF file (llama.cpp falcon-h1 schema)')
     .argument('<hf-dir>', 'directory with config.json, *.safetensors and tokenizer files')
     .option('-o, --output <file>', 'output GGUF path (default: <dir-name>-<outtype>.gguf in the current directory)')
-    .addOption(new Option('--outtype <type>', 'storage type of the weight matrices').choices(['auto', 'f32', 'f16', 'bf16']).default('auto'))
+    .option('--outtype <type>', 'storage of the weight matrices: auto (as in the checkpoint), f32, f16, bf16, or a quantization type such as q8_0, q4_k_m', 'auto')
     .option('--keep-multipliers', 'store weights exactly as in the checkpoint and apply the µP multipliers at run time (exact; llama.cpp refuses such files)')
     .option('--json', 'print a JSON summary on stdout')
     .option('-q, --quiet', 'no progress output')

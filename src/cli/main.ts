@@ -10,6 +10,8 @@ import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
 import { benchCommand } from './bench.js';
 import { runCommand } from './run.js';
+import { quantizeCommand } from './quantize.js';
+import { perplexityCommand } from './perplexity.js';
 import { tokenizeCommand } from './tokenize.js';
 
 const VERSION = '0.1.0';
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(convertCommand());
   program.addCommand(inspectCommand());
+  program.addCommand(quantizeCommand());
+  program.addCommand(perplexityCommand());
   program.addCommand(logitsCommand());
   program.addCommand(runCommand());
   program.addCommand(tokenizeCommand());

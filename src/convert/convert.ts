@@ -16,8 +16,11 @@ import { encodeBf16, encodeF16, encodeF32 } from './encode.js';
 import { mambaSizes, parseFalconH1Config, readJsonFile, type FalconH1Config } from './hf-config.js';
 import { Checkpoint } from './safetensors.js';
 import { buildVocabEntries } from './vocab.js';
+import { chooseType, isQuantizable, mixByName } from '../quantize/recipes.js';
+import { addon } from '../engine/native.js';
+import { cpus } from 'node:os';
 
-export type OutType = 'f32' | 'f16' | 'bf16' | 'auto';
+export type OutType = 'f32' | 'f16' | 'bf16' | 'auto' | string; // or a quantization mix (q8_0, q4_k_m, …)
 
 export interface ConvertOptions {
   outType?: OutType;
@@ -29,7 +32,7 @@ export interface ConvertOptions {
 export interface ConvertResult {
   path: string;
   tensors: number;
-  outType: Exclude<OutType, 'auto'>;
+  outType: string;
   llamaCppCompatible: boolean;
   warnings: string[];
 }
@@ -97,12 +100,19 @@ export async function convertCheckpoint(dir: string, outPath: string, opts: Conv
   };
   try {
     const keep = !!opts.keepMultipliers;
-    const outType = resolveOutType(opts.outType ?? 'auto', ckpt);
-    const matType = { f32: GGMLType.F32, f16: GGMLType.F16, bf16: GGMLType.BF16 }[outType];
+    const requested = (opts.outType ?? 'auto').toLowerCase();
+    const mix = ['auto', 'f32', 'f16', 'bf16'].includes(requested) ? undefined : mixByName(requested);
+    const outType = mix ? mix.name.toLowerCase() : resolveOutType(requested as OutType, ckpt);
+    const matType = mix ? GGMLType.F32 : { f32: GGMLType.F32, f16: GGMLType.F16, bf16: GGMLType.BF16 }[outType as 'f32']!;
     const plan = planTensors(cfg, ckpt, keep, matType);
+    if (mix) {
+      // the same per-tensor choice as `quantize` makes, applied while streaming from the checkpoint
+      const ctx = { mix, nLayer: cfg.numLayers, nHead: cfg.numHeads, nHeadKv: cfg.numKvHeads, hasOutput: plan.some((t) => t.name === Tensors.output) };
+      for (const t of plan) if (isQuantizable(t.name, t.ne) && t.type === GGMLType.F32) t.type = chooseType(t.name, t.ne, ctx).type;
+    }
 
     const vocab = buildVocabEntries(dir, cfg);
-    const entries = metadataEntries(cfg, dir, outType, keep, plan);
+    const entries = metadataEntries(cfg, dir, mix ? mix.fileType : outType, keep, plan);
     entries.push(...vocab.entries);
     if (vocab.eosIds.length) entries.push(kv.i32Arr(Keys.tokEosIds, vocab.eosIds));
     entries.push(kv.str(Keys.hfTokenizerJson, vocab.tokenizerJson));
@@ -131,12 +141,14 @@ export async function convertCheckpoint(dir: string, outPath: string, opts: Conv
       warn('time_step_limit is stored as falcon-h1.ssm.time_step_limit; llama.cpp does not clamp Δ');
     }
 
-    await writeGGUF(outPath, entries, plan, (i) => {
+    await writeGGUF(outPath, entries, plan, async (i) => {
       const t = plan[i];
       opts.onProgress?.(i, plan.length, t.name);
       const data = t.produce();
-      const bytes = t.type === GGMLType.F32 ? encodeF32(data) : t.type === GGMLType.BF16 ? encodeBf16(data) : encodeF16(data);
-      return bytes;
+      if (t.type === GGMLType.F32) return encodeF32(data);
+      if (t.type === GGMLType.BF16) return encodeBf16(data);
+      if (t.type === GGMLType.F16) return encodeF16(data);
+      return addon().quantizeRows(t.type, data, data.length / t.ne[0], t.ne[0], cpus().length);
     });
     opts.onProgress?.(plan.length, plan.length, '');
     return { path: outPath, tensors: plan.length, outType, llamaCppCompatible, warnings };
@@ -145,9 +157,9 @@ export async function convertCheckpoint(dir: string, outPath: string, opts: Conv
   }
 }
 
-function resolveOutType(o: OutType, ckpt: Checkpoint): Exclude<OutType, 'auto'> {
+function resolveOutType(o: OutType, ckpt: Checkpoint): string {
   if (o !== 'auto') {
-    if (!['f32', 'f16', 'bf16'].includes(o)) throw new UsageError(`unknown --outtype '${o}' (expected f32, f16, bf16 or auto)`);
+    if (!['f32', 'f16', 'bf16'].includes(o)) throw new UsageError(`unknown --outtype '${o}' (expected f32, f16, bf16, auto or a quantization type)`);
     return o;
   }
   for (const t of ckpt.tensors.values()) {
@@ -156,7 +168,7 @@ function resolveOutType(o: OutType, ckpt: Checkpoint): Exclude<OutType, 'auto'> 
   return 'f32';
 }
 
-function metadataEntries(cfg: FalconH1Config, dir: string, outType: string, keep: boolean, plan: Planned[]): GGUFEntry[] {
+function metadataEntries(cfg: FalconH1Config, dir: string, outType: string | number, keep: boolean, plan: Planned[]): GGUFEntry[] {
   const nParams = plan.reduce((s, t) => s + t.ne.reduce((x, y) => x * y, 1), 0);
   const e: GGUFEntry[] = [
     kv.str(Keys.architecture, ARCH),
@@ -174,7 +186,7 @@ function metadataEntries(cfg: FalconH1Config, dir: string, outType: string, keep
     kv.u32(Keys.ssmTimeStepRank, cfg.ssmHeads),
     kv.u32(Keys.ssmGroupCount, cfg.nGroups),
     kv.f32(Keys.rmsEps, cfg.rmsNormEps),
-    kv.u32(Keys.fileType, { f32: FileType.ALL_F32, f16: FileType.MOSTLY_F16, bf16: FileType.MOSTLY_BF16 }[outType]!),
+    kv.u32(Keys.fileType, typeof outType === 'number' ? outType : { f32: FileType.ALL_F32, f16: FileType.MOSTLY_F16, bf16: FileType.MOSTLY_BF16 }[outType]!),
     kv.u32(Keys.vocabSize, cfg.vocabSize),
     kv.u32(Keys.headCountKv, cfg.numKvHeads),
     kv.u32(Keys.keyLength, cfg.headDim),

@@ -92,6 +92,7 @@ export interface NativeAddon {
   simdName(): string;
   quantize(type: number, values: Float32Array): Buffer;
   dequantize(type: number, bytes: Uint8Array, n: number): Float32Array;
+  quantizeRows(type: number, values: Float32Array, nrows: number, ncols: number, nThreads: number): Promise<Buffer>;
 }
 
 let cached: NativeAddon | undefined;

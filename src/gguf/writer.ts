@@ -117,7 +117,7 @@ export function encodeHeader(entries: GGUFEntry[], tensors: TensorPlan[], alignm
   return { header: s.concat(), sizes };
 }
 
-export type TensorBytes = Uint8Array | Iterable<Uint8Array>;
+export type TensorBytes = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 
 /**
  * Write a GGUF file. `produce(i)` returns tensor i's bytes (exactly its byte size), whole or as
@@ -137,7 +137,7 @@ export async function writeGGUF(
     for (let i = 0; i < tensors.length; i++) {
       const data = await produce(i);
       let n = 0;
-      for (const chunk of data instanceof Uint8Array ? [data] : data) {
+      for await (const chunk of data instanceof Uint8Array ? [data] : data) {
         out.write(chunk);
         n += chunk.length;
       }
