@@ -23,6 +23,17 @@
 #define vhalf(h) _cvtsh_ss(h)
 #define vmax_(a, b) _mm256_max_ps(a, b)
 #define vmin_(a, b) _mm256_min_ps(a, b)
+#define vsub(a, b) _mm256_sub_ps(a, b)
+#define vload_u8(p) _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
+#define HAS_INT_OPS 1
+#define VI __m256i
+#define vload_u8_i32(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
+#define vand_i(a, m) _mm256_and_si256(a, _mm256_set1_epi32(m))
+#define vor_i(a, b) _mm256_or_si256(a, b)
+#define vsrl_i(a, n) _mm256_srli_epi32(a, n)
+#define vsll_i(a, n) _mm256_slli_epi32(a, n)
+#define vsub_i(a, m) _mm256_sub_epi32(a, _mm256_set1_epi32(m))
+#define vcvt_i(a) _mm256_cvtepi32_ps(a)
 #define vdiv(a, b) _mm256_div_ps(a, b)
 #define vneg(a) _mm256_sub_ps(_mm256_setzero_ps(), a)
 #define vround(a) _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)

@@ -24,6 +24,8 @@
 #define vhalf(h) fh1_half_to_float(h)
 #define vmax_(a, b) vmaxq_f32(a, b)
 #define vmin_(a, b) vminq_f32(a, b)
+#define vsub(a, b) vsubq_f32(a, b)
+#define vload_u8(p) vcvtq_f32_u32(vmovl_u16(vget_low_u16(vmovl_u8(vld1_u8(p)))))
 #define vdiv(a, b) vdivq_f32(a, b)
 #define vneg(a) vnegq_f32(a)
 #define vround(a) vrndnq_f32(a)

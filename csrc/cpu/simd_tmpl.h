@@ -143,6 +143,8 @@ DEFINE_MATMUL(SUF(mm_q8_0), GGML_TYPE_Q8_0, LOADW_Q8_0)
 #endif
 #define GEMM_NR (NV * VL)
 
+static FH1_TARGET void SUF(deq_row)(int type, const uint8_t *row, int k0, int n, float *out);
+
 static FH1_TARGET void SUF(widen_rows)(const fh1_matrix *W, int r, int nrows, float *wb) {
     const int K = W->cols;
     for (int i = 0; i < MR; i++) {
@@ -158,7 +160,7 @@ static FH1_TARGET void SUF(widen_rows)(const fh1_matrix *W, int r, int nrows, fl
         case GGML_TYPE_F16: for (; k + VL <= K; k += VL) vstore(dst + k, LOADW_F16(row, k)); break;
         case GGML_TYPE_BF16: for (; k + VL <= K; k += VL) vstore(dst + k, LOADW_BF16(row, k)); break;
         case GGML_TYPE_Q8_0: for (; k + VL <= K; k += VL) vstore(dst + k, LOADW_Q8_0(row, k)); break;
-        default: fh1_dequantize_row(W->type, row, dst, K); k = K; break; /* other block formats */
+        default: SUF(deq_row)(W->type, row, 0, K, dst); k = K; break; /* other block formats */
         }
         for (; k < K; k++) dst[k] = SUF(w_scalar)(W->type, row, k);
     }
@@ -224,18 +226,204 @@ static FH1_TARGET void SUF(gemm)(const fh1_matrix *W, const float *x, int T, int
 
 static FH1_TARGET float SUF(dot)(const float *a, const float *b, int n);
 
+/* Vectorised dequantization of one 256-element K-quant super-block into f32 (same products as
+ * the reference: d·sc then ·q, minus dmin·m), used by the GEMV and the GEMM widening. */
+static inline void SUF(k4_scales)(const uint8_t *q, int j, uint8_t *sc, uint8_t *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+static FH1_TARGET void SUF(deq_q4_K)(const block_q4_K *b, float *out) {
+    const float d = vhalf(b->d), mn = vhalf(b->dmin);
+    for (int c = 0; c < 4; c++) {
+        uint8_t s0, m0, s1, m1;
+        SUF(k4_scales)(b->scales, 2 * c, &s0, &m0);
+        SUF(k4_scales)(b->scales, 2 * c + 1, &s1, &m1);
+        const V d1 = vset1(d * s0), n1 = vset1(mn * m0), d2 = vset1(d * s1), n2 = vset1(mn * m1);
+        const uint8_t *q = b->qs + 32 * c;
+        uint8_t lo[32], hi[32];
+        for (int l = 0; l < 32; l++) {
+            lo[l] = q[l] & 0xF;
+            hi[l] = q[l] >> 4;
+        }
+        for (int l = 0; l < 32; l += VL) {
+            vstore(out + 64 * c + l, vsub(vmul(d1, vload_u8(lo + l)), n1));
+            vstore(out + 64 * c + 32 + l, vsub(vmul(d2, vload_u8(hi + l)), n2));
+        }
+    }
+}
+
+static FH1_TARGET void SUF(deq_q5_K)(const block_q5_K *b, float *out) {
+    const float d = vhalf(b->d), mn = vhalf(b->dmin);
+    for (int c = 0; c < 4; c++) {
+        uint8_t s0, m0, s1, m1;
+        SUF(k4_scales)(b->scales, 2 * c, &s0, &m0);
+        SUF(k4_scales)(b->scales, 2 * c + 1, &s1, &m1);
+        const V d1 = vset1(d * s0), n1 = vset1(mn * m0), d2 = vset1(d * s1), n2 = vset1(mn * m1);
+        const uint8_t *q = b->qs + 32 * c;
+        const uint8_t u1 = (uint8_t)(1 << (2 * c)), u2 = (uint8_t)(2 << (2 * c));
+        uint8_t lo[32], hi[32];
+        for (int l = 0; l < 32; l++) {
+            lo[l] = (uint8_t)((q[l] & 0xF) + (b->qh[l] & u1 ? 16 : 0));
+            hi[l] = (uint8_t)((q[l] >> 4) + (b->qh[l] & u2 ? 16 : 0));
+        }
+        for (int l = 0; l < 32; l += VL) {
+            vstore(out + 64 * c + l, vsub(vmul(d1, vload_u8(lo + l)), n1));
+            vstore(out + 64 * c + 32 + l, vsub(vmul(d2, vload_u8(hi + l)), n2));
+        }
+    }
+}
+
+static FH1_TARGET void SUF(deq_q6_K)(const block_q6_K *b, float *out) {
+    const float d = vhalf(b->d);
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
+        const int8_t *sc = b->scales + 8 * h;
+        int8_t q[4][32];
+        for (int l = 0; l < 32; l++) {
+            q[0][l] = (int8_t)((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+            q[1][l] = (int8_t)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+            q[2][l] = (int8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+            q[3][l] = (int8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        }
+        for (int g = 0; g < 4; g++)
+            for (int l = 0; l < 32; l += VL) {
+                const V s = vset1(d * sc[2 * g + l / 16]);
+                vstore(out + 128 * h + 32 * g + l, vmul(s, vload_i8((const int8_t *)q[g] + l)));
+            }
+    }
+}
+
+/* Dequantizes n elements (a multiple of the block size) at element k0 of a row; vectorised for
+ * the common K-quants, reference code for the rest. */
+static FH1_TARGET void SUF(deq_row)(int type, const uint8_t *row, int k0, int n, float *out) {
+    switch (type) {
+    case GGML_TYPE_Q4_K:
+        for (int k = 0; k < n; k += QK_K) SUF(deq_q4_K)((const block_q4_K *)row + (k0 + k) / QK_K, out + k);
+        return;
+    case GGML_TYPE_Q5_K:
+        for (int k = 0; k < n; k += QK_K) SUF(deq_q5_K)((const block_q5_K *)row + (k0 + k) / QK_K, out + k);
+        return;
+    case GGML_TYPE_Q6_K:
+        for (int k = 0; k < n; k += QK_K) SUF(deq_q6_K)((const block_q6_K *)row + (k0 + k) / QK_K, out + k);
+        return;
+    default: {
+        const int bs = fh1_type_block_size(type), ts = fh1_type_size(type);
+        fh1_dequantize_row(type, row + (size_t)(k0 / bs) * ts, out, n);
+        return;
+    }
+    }
+}
+
+#ifdef HAS_INT_OPS
+/* Decode-time dots fused with dequantization (no buffer round trip): the weights are rebuilt in
+ * registers exactly as the reference dequantizer computes them, then FMA'd with the activations. */
+#define Q_INIT V a0 = vzero(), a1 = vzero(), a2 = vzero(), a3 = vzero()
+#define Q_SUM vhsum(vadd(vadd(a0, a1), vadd(a2, a3)))
+
+static FH1_TARGET float SUF(dot_q4_K)(const block_q4_K *b, const float *x, int nb) {
+    Q_INIT;
+    for (int i = 0; i < nb; i++, x += QK_K) {
+        const float d = vhalf(b[i].d), mn = vhalf(b[i].dmin);
+        for (int c = 0; c < 4; c++) {
+            uint8_t s0, m0, s1, m1;
+            SUF(k4_scales)(b[i].scales, 2 * c, &s0, &m0);
+            SUF(k4_scales)(b[i].scales, 2 * c + 1, &s1, &m1);
+            const V d1 = vset1(d * s0), n1 = vset1(mn * m0), d2 = vset1(d * s1), n2 = vset1(mn * m1);
+            for (int l = 0; l < 32; l += 2 * VL) {
+                const VI q = vload_u8_i32(b[i].qs + 32 * c + l), r = vload_u8_i32(b[i].qs + 32 * c + l + VL);
+                a0 = vfma(vsub(vmul(d1, vcvt_i(vand_i(q, 15))), n1), vload(x + 64 * c + l), a0);
+                a1 = vfma(vsub(vmul(d2, vcvt_i(vsrl_i(q, 4))), n2), vload(x + 64 * c + 32 + l), a1);
+                a2 = vfma(vsub(vmul(d1, vcvt_i(vand_i(r, 15))), n1), vload(x + 64 * c + l + VL), a2);
+                a3 = vfma(vsub(vmul(d2, vcvt_i(vsrl_i(r, 4))), n2), vload(x + 64 * c + 32 + l + VL), a3);
+            }
+        }
+    }
+    return Q_SUM;
+}
+
+static FH1_TARGET float SUF(dot_q5_K)(const block_q5_K *b, const float *x, int nb) {
+    Q_INIT;
+    for (int i = 0; i < nb; i++, x += QK_K) {
+        const float d = vhalf(b[i].d), mn = vhalf(b[i].dmin);
+        for (int c = 0; c < 4; c++) {
+            uint8_t s0, m0, s1, m1;
+            SUF(k4_scales)(b[i].scales, 2 * c, &s0, &m0);
+            SUF(k4_scales)(b[i].scales, 2 * c + 1, &s1, &m1);
+            const V d1 = vset1(d * s0), n1 = vset1(mn * m0), d2 = vset1(d * s1), n2 = vset1(mn * m1);
+            for (int l = 0; l < 32; l += VL) {
+                const VI q = vload_u8_i32(b[i].qs + 32 * c + l), h = vload_u8_i32(b[i].qh + l);
+                const VI lo = vor_i(vand_i(q, 15), vsll_i(vand_i(vsrl_i(h, 2 * c), 1), 4));
+                const VI hi = vor_i(vsrl_i(q, 4), vsll_i(vand_i(vsrl_i(h, 2 * c + 1), 1), 4));
+                a0 = vfma(vsub(vmul(d1, vcvt_i(lo)), n1), vload(x + 64 * c + l), a0);
+                a1 = vfma(vsub(vmul(d2, vcvt_i(hi)), n2), vload(x + 64 * c + 32 + l), a1);
+            }
+        }
+    }
+    return Q_SUM;
+}
+
+static FH1_TARGET float SUF(dot_q6_K)(const block_q6_K *b, const float *x, int nb) {
+    Q_INIT;
+    for (int i = 0; i < nb; i++, x += QK_K) {
+        const float d = vhalf(b[i].d);
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+            const int8_t *sc = b[i].scales + 8 * h;
+            const float *xh = x + 128 * h;
+            for (int l = 0; l < 32; l += VL) {
+                const int is = l / 16;
+                const VI A = vload_u8_i32(ql + l), B = vload_u8_i32(ql + 32 + l), H = vload_u8_i32(qh + l);
+                const VI q1 = vsub_i(vor_i(vand_i(A, 15), vsll_i(vand_i(H, 3), 4)), 32);
+                const VI q2 = vsub_i(vor_i(vand_i(B, 15), vsll_i(vand_i(vsrl_i(H, 2), 3), 4)), 32);
+                const VI q3 = vsub_i(vor_i(vsrl_i(A, 4), vsll_i(vand_i(vsrl_i(H, 4), 3), 4)), 32);
+                const VI q4 = vsub_i(vor_i(vsrl_i(B, 4), vsll_i(vand_i(vsrl_i(H, 6), 3), 4)), 32);
+                a0 = vfma(vmul(vset1(d * sc[is]), vcvt_i(q1)), vload(xh + l), a0);
+                a1 = vfma(vmul(vset1(d * sc[is + 2]), vcvt_i(q2)), vload(xh + 32 + l), a1);
+                a2 = vfma(vmul(vset1(d * sc[is + 4]), vcvt_i(q3)), vload(xh + 64 + l), a2);
+                a3 = vfma(vmul(vset1(d * sc[is + 6]), vcvt_i(q4)), vload(xh + 96 + l), a3);
+            }
+        }
+    }
+    return Q_SUM;
+}
+#endif
+
 /* Other block formats at T < GEMM_MIN_T: dequantize each super-block of a row into L1 (reference
  * dequantizer), then a SIMD dot with the activations. */
 static FH1_TARGET void SUF(mv_blocks)(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
-    const int K = W->cols, bs = fh1_type_block_size(W->type), ts = fh1_type_size(W->type);
+    const int K = W->cols, bs = fh1_type_block_size(W->type);
+#ifdef KQUANT_INT_DOT
+    if (KQUANT_INT_DOT(W, x, T, ldx, y, ldy, r0, r1)) return;
+#endif
+#ifdef HAS_INT_OPS
+    if (K % QK_K == 0 && (W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K || W->type == GGML_TYPE_Q6_K)) {
+        for (int r = r0; r < r1; r++) {
+            const void *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
+            for (int t = 0; t < T; t++) {
+                const float *xt = x + (size_t)t * ldx;
+                float v = W->type == GGML_TYPE_Q4_K ? SUF(dot_q4_K)(row, xt, K / QK_K)
+                        : W->type == GGML_TYPE_Q5_K ? SUF(dot_q5_K)(row, xt, K / QK_K)
+                                                   : SUF(dot_q6_K)(row, xt, K / QK_K);
+                y[(size_t)t * ldy + r] = v;
+            }
+        }
+        return;
+    }
+#endif
     const int chunk = bs >= 256 ? bs : 256;
-    float buf[256];
+    float buf[256] __attribute__((aligned(64)));
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
         for (int t = 0; t < T; t++) y[(size_t)t * ldy + r] = 0.0f;
         for (int k = 0; k < K; k += chunk) {
             const int n = K - k < chunk ? K - k : chunk;
-            fh1_dequantize_row(W->type, row + (size_t)(k / bs) * ts, buf, n);
+            SUF(deq_row)(W->type, row, k, n, buf);
             for (int t = 0; t < T; t++) y[(size_t)t * ldy + r] += SUF(dot)(buf, x + (size_t)t * ldx + k, n);
         }
     }
@@ -274,9 +462,17 @@ static void SUF(matmul)(const fh1_matrix *W, const float *x, int T, int ldx, flo
 }
 
 static FH1_TARGET float SUF(dot)(const float *a, const float *b, int n) {
-    V c = vzero();
+    /* four independent accumulators: one chain would wait on the FMA latency every step */
+    V c = vzero(), c1 = vzero(), c2 = vzero(), c3 = vzero();
     int i = 0;
+    for (; i + 4 * VL <= n; i += 4 * VL) {
+        c = vfma(vload(a + i), vload(b + i), c);
+        c1 = vfma(vload(a + i + VL), vload(b + i + VL), c1);
+        c2 = vfma(vload(a + i + 2 * VL), vload(b + i + 2 * VL), c2);
+        c3 = vfma(vload(a + i + 3 * VL), vload(b + i + 3 * VL), c3);
+    }
     for (; i + VL <= n; i += VL) c = vfma(vload(a + i), vload(b + i), c);
+    c = vadd(vadd(c, c1), vadd(c2, c3));
     float s = vhsum(c);
     for (; i < n; i++) s += a[i] * b[i];
     return s;
