@@ -10,6 +10,8 @@ import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
 import { benchCommand } from './bench.js';
 import { runCommand } from './run.js';
+import { pullCommand } from './pull.js';
+import { lsCommand, rmCommand } from './ls.js';
 import { quantizeCommand } from './quantize.js';
 import { perplexityCommand } from './perplexity.js';
 import { tokenizeCommand } from './tokenize.js';
@@ -29,6 +31,9 @@ export function buildProgram(): Command {
   program.addCommand(perplexityCommand());
   program.addCommand(logitsCommand());
   program.addCommand(runCommand());
+  program.addCommand(pullCommand());
+  program.addCommand(lsCommand());
+  program.addCommand(rmCommand());
   program.addCommand(tokenizeCommand());
   program.addCommand(benchCommand());
   for (const c of program.commands) c.exitOverride();
