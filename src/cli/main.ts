@@ -10,6 +10,7 @@ import { inspectCommand } from './inspect.js';
 import { logitsCommand } from './logits.js';
 import { benchCommand } from './bench.js';
 import { runCommand } from './run.js';
+import { chatCommand } from './chat.js';
 import { pullCommand } from './pull.js';
 import { lsCommand, rmCommand } from './ls.js';
 import { quantizeCommand } from './quantize.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   program.addCommand(perplexityCommand());
   program.addCommand(logitsCommand());
   program.addCommand(runCommand());
+  program.addCommand(chatCommand());
   program.addCommand(pullCommand());
   program.addCommand(lsCommand());
   program.addCommand(rmCommand());

@@ -11,7 +11,7 @@ describe('falcon-h1 CLI', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);
     const cmds = [...r.stdout.matchAll(/^  (\w+)/gm)].map((m) => m[1]).filter((c) => c !== 'help');
-    expect(cmds.sort()).toEqual(['bench', 'convert', 'inspect', 'logits', 'ls', 'perplexity', 'pull', 'quantize', 'rm', 'run', 'tokenize']);
+    expect(cmds.sort()).toEqual(['bench', 'chat', 'convert', 'inspect', 'logits', 'ls', 'perplexity', 'pull', 'quantize', 'rm', 'run', 'tokenize']);
   });
 
   it('convert → inspect → logits on tiny-b reproduces HF logits', () => {
