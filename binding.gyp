@@ -25,6 +25,29 @@
       "cflags_c": ["-std=gnu11"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "libraries": ["-lm", "-lpthread"],
+      "variables": {
+        "cuda%": "<!(sh -c 'if [ \"${FALCON_H1_CUDA:-1}\" != 0 ] && command -v nvcc >/dev/null 2>&1; then echo 1; else echo 0; fi')",
+        "cuda_home%": "<!(sh -c 'for d in \"$CUDA_HOME\" \"$CUDA_PATH\" /usr/local/cuda \"$(dirname $(dirname $(readlink -f $(command -v nvcc 2>/dev/null || echo /x/x/x))))\"; do if [ -n \"$d\" ] && [ -f \"$d/include/cuda_runtime.h\" ]; then echo $d; exit 0; fi; done; echo /usr/local/cuda')"
+      },
+      "conditions": [
+        ["cuda==1", {
+          "sources": ["csrc/cuda/backend.cu"],
+          "defines": ["FH1_CUDA"],
+          "include_dirs": ["<(cuda_home)/include"],
+          "libraries": ["-L<(cuda_home)/lib64", "-lcudart_static", "-ldl", "-lrt"],
+          "rules": [{
+            "rule_name": "nvcc",
+            "extension": "cu",
+            "inputs": ["<(RULE_INPUT_PATH)"],
+            "outputs": ["<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).o"],
+            "action": ["nvcc", "-O3", "-std=c++17", "-Xcompiler", "-fPIC",
+                       "-gencode", "arch=compute_80,code=sm_80", "-gencode", "arch=compute_90,code=sm_90",
+                       "-c", "<(RULE_INPUT_PATH)", "-o", "<@(_outputs)"],
+            "message": "nvcc <(RULE_INPUT_PATH)",
+            "process_outputs_as_sources": 1
+          }]
+        }]
+      ],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",

@@ -1,5 +1,6 @@
 /* csrc/context.c — context lifetime, decode (ubatch splitting, cancellation), state snapshots. */
 #include "context.h"
+#include "cuda/backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ fh1_context_params fh1_context_default_params(void) {
     p.n_batch = 512;
     p.n_threads = 0;
     p.kv_type = FH1_KV_F16;
+    p.device = 0;
     return p;
 }
 
@@ -88,12 +90,35 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
         return FH1_ERR_NOMEM;
     }
     c->n_threads = fh1_pool_size(c->pool);
+    snprintf(c->backend, sizeof c->backend, "cpu %s", c->simd->name);
+    if (p.device != 0) {
+#ifdef FH1_CUDA
+        char cerr[256] = {0};
+        if (fh1_cuda_device_count() > 0) c->cuda = fh1_cuda_new(model, c->n_ctx, c->n_batch, c->kv_type == FH1_KV_F16, cerr, sizeof cerr);
+        else snprintf(cerr, sizeof cerr, "no CUDA device found");
+        if (c->cuda) snprintf(c->backend, sizeof c->backend, "cuda %s", fh1_cuda_device_name(c->cuda));
+        else if (p.device == 1) {
+            snprintf(err, err_len, "cannot use CUDA: %s", cerr);
+            fh1_context_free(c);
+            return FH1_ERR_UNSUPPORTED;
+        }
+#else
+        if (p.device == 1) {
+            snprintf(err, err_len, "this build has no CUDA backend (nvcc was not found when it was built)");
+            fh1_context_free(c);
+            return FH1_ERR_UNSUPPORTED;
+        }
+#endif
+    }
     *out = c;
     return FH1_OK;
 }
 
 void fh1_context_free(fh1_context *c) {
     if (!c) return;
+#ifdef FH1_CUDA
+    fh1_cuda_free(c->cuda);
+#endif
     fh1_pool_free(c->pool);
     if (c->u_ssm != c->u) free(c->u_ssm);
     if (c->u_attn != c->u) free(c->u_attn);
@@ -105,6 +130,14 @@ void fh1_context_free(fh1_context *c) {
 }
 
 int fh1_n_ctx(const fh1_context *c) { return c->n_ctx; }
+const char *fh1_context_backend(const fh1_context *c) { return c->backend; }
+int fh1_cuda_devices(void) {
+#ifdef FH1_CUDA
+    return fh1_cuda_device_count();
+#else
+    return 0;
+#endif
+}
 int fh1_n_threads(const fh1_context *c) { return c->n_threads; }
 int fh1_n_past(const fh1_context *c) { return c->n_past; }
 void fh1_cancel(fh1_context *c) { atomic_store(&c->cancel, 1); }
@@ -115,6 +148,9 @@ void fh1_reset(fh1_context *c) {
     c->n_logits = 0;
     memset(c->conv_state, 0, sizeof(float) * (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim);
     memset(c->ssm_state, 0, sizeof(float) * (size_t)hp->n_layer * hp->d_inner * hp->d_state);
+#ifdef FH1_CUDA
+    if (c->cuda) fh1_cuda_reset(c->cuda);
+#endif
     /* the KV cache needs no clearing: attention only reads positions < n_past */
 }
 
@@ -165,7 +201,16 @@ fh1_status fh1_decode(fh1_context *c, const int32_t *tokens, int n, int logits_a
         const int T = n - done_tokens < c->n_batch ? n - done_tokens : c->n_batch;
         const int last_chunk = done_tokens + T == n;
         float *out = logits_all ? c->logits + (size_t)done_tokens * V : (last_chunk ? c->logits : NULL);
-        fh1_forward(c, tokens + done_tokens, T, out, logits_all);
+#ifdef FH1_CUDA
+        if (c->cuda) {
+            if (!fh1_cuda_forward(c->cuda, tokens + done_tokens, T, c->n_past, out, logits_all, err, err_len)) {
+                st = FH1_ERR_NOMEM;
+                break;
+            }
+            c->n_past += T;
+        } else
+#endif
+            fh1_forward(c, tokens + done_tokens, T, out, logits_all);
         done_tokens += T;
         c->n_logits = logits_all ? done_tokens : (last_chunk ? 1 : 0);
     }
@@ -206,6 +251,9 @@ fh1_status fh1_state_save(const fh1_context *c, void *dst, size_t cap, size_t *w
     state_header h = {STATE_MAGIC, STATE_VERSION, (uint32_t)hp->n_layer, (uint32_t)hp->n_embd, (uint32_t)kvd, (uint32_t)c->kv_type,
                       (uint32_t)((hp->d_conv - 1) * hp->conv_dim), (uint32_t)(hp->d_inner * hp->d_state), (uint32_t)hp->n_vocab,
                       c->n_past, c->n_logits > 0, 0};
+#ifdef FH1_CUDA
+    if (c->cuda && !fh1_cuda_get_state(c->cuda, c->k_cache, c->v_cache, c->conv_state, c->ssm_state, c->n_past)) return FH1_ERR_NOMEM;
+#endif
     uint8_t *p = dst;
     memcpy(p, &h, sizeof(h));
     p += sizeof(h);
@@ -267,6 +315,13 @@ fh1_status fh1_state_load(fh1_context *c, const void *src, size_t size, char *er
         c->n_logits = 1;
     }
     c->n_past = h.n_past;
+#ifdef FH1_CUDA
+    if (c->cuda && !fh1_cuda_set_state(c->cuda, c->k_cache, c->v_cache, c->conv_state, c->ssm_state, c->n_past)) {
+        atomic_store(&c->busy, 0);
+        snprintf(err, err_len, "CUDA: cannot upload the state");
+        return FH1_ERR_NOMEM;
+    }
+#endif
     atomic_store(&c->busy, 0);
     return FH1_OK;
 }

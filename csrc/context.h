@@ -48,6 +48,9 @@ struct fh1_context {
     float *logits;     /* [logits_cap][V] */
     int logits_cap, n_logits;
 
+    struct fh1_cuda *cuda; /* non-NULL: the forward pass runs on the GPU (csrc/cuda) */
+    char backend[300];
+
     atomic_int busy;
     atomic_int cancel;
 };

@@ -43,6 +43,7 @@ typedef struct {
     int n_batch;          /* tokens evaluated per internal step (ubatch) */
     int n_threads;        /* worker threads including the caller; 0 = all cores */
     fh1_kv_type kv_type;  /* KV cache element type; conv/SSM state is always f32 */
+    int device;           /* 0 = CPU, 1 = CUDA (fail if unavailable), -1 = CUDA when available */
 } fh1_context_params;
 
 typedef struct {
@@ -110,6 +111,11 @@ void fh1_sampler_accept(fh1_sampler *s, int32_t token);
 void fh1_sampler_reset(fh1_sampler *s);
 /* Chooses the next token from one row of logits (not modified). */
 int32_t fh1_sampler_sample(fh1_sampler *s, const float *logits);
+
+/* Where this context runs: "cpu avx512", "cuda NVIDIA H100 80GB HBM3", … */
+const char *fh1_context_backend(const fh1_context *ctx);
+/* Number of usable CUDA devices (0 when the CUDA backend is not built or no GPU/driver). */
+int fh1_cuda_devices(void);
 
 /* SIMD level in use: "avx512", "avx2", "neon" or "scalar" (FALCON_H1_SIMD=scalar forces the fallback). */
 const char *fh1_simd_name(void);

@@ -164,7 +164,8 @@ class Context : public Napi::ObjectWrap<Context> {
                                     InstanceMethod("free", &Context::Free), InstanceAccessor("nPast", &Context::NPast, nullptr),
                                     InstanceAccessor("nCtx", &Context::NCtx, nullptr),
                                     InstanceAccessor("nThreads", &Context::NThreads, nullptr),
-                                    InstanceAccessor("busy", &Context::Busy, nullptr)});
+                                    InstanceAccessor("busy", &Context::Busy, nullptr),
+                                    InstanceAccessor("backend", &Context::Backend, nullptr)});
     exports.Set("Context", f);
   }
 
@@ -182,6 +183,7 @@ class Context : public Napi::ObjectWrap<Context> {
       p.n_batch = num("nBatch", p.n_batch);
       p.n_threads = num("nThreads", p.n_threads);
       p.kv_type = (fh1_kv_type)num("kvType", p.kv_type);
+      p.device = num("device", p.device);
     }
     char err[512] = {0};
     fh1_status st = fh1_context_new(m->model_, p, &ctx_, err, sizeof err);
@@ -338,6 +340,7 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value NCtx(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ctx_ ? fh1_n_ctx(ctx_) : 0); }
   Napi::Value NThreads(const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), ctx_ ? fh1_n_threads(ctx_) : 0); }
   Napi::Value Busy(const Napi::CallbackInfo &info) { return Napi::Boolean::New(info.Env(), running_.load()); }
+  Napi::Value Backend(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), ctx_ ? fh1_context_backend(ctx_) : ""); }
 
   fh1_context *ctx_ = nullptr;
   Model *model_ = nullptr;
@@ -593,6 +596,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("quantize", Napi::Function::New(env, Quantize));
   exports.Set("dequantize", Napi::Function::New(env, Dequantize));
   exports.Set("quantizeRows", Napi::Function::New(env, QuantizeRows));
+  exports.Set("cudaDevices", Napi::Function::New(env, [](const Napi::CallbackInfo &info) { return Napi::Number::New(info.Env(), fh1_cuda_devices()); }));
   return exports;
 }
 

@@ -26,6 +26,10 @@ int main(int argc, char **argv) {
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--decode")) decode = 1;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) cp.n_threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+            const char *d = argv[++i];
+            cp.device = !strcmp(d, "cuda") ? 1 : !strcmp(d, "auto") ? -1 : 0;
+        }
         else if (!strcmp(argv[i], "--ctx") && i + 1 < argc) cp.n_ctx = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) cp.n_batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--kv") && i + 1 < argc) cp.kv_type = strcmp(argv[++i], "f32") ? FH1_KV_F16 : FH1_KV_F32;
@@ -70,7 +74,7 @@ int main(int argc, char **argv) {
     FILE *o = fopen(argv[3], "wb");
     fwrite(all, sizeof(float), (size_t)V * n, o);
     fclose(o);
-    fprintf(stderr, "%d tokens, simd %s, %d threads, load %.3f s, eval %.3f s (%.1f tok/s)\n", n, fh1_simd_name(), fh1_n_threads(c), t1 - t0, t2 - t1, n / (t2 - t1));
+    fprintf(stderr, "%d tokens, %s, %d threads, load %.3f s, eval %.3f s (%.1f tok/s)\n", n, fh1_context_backend(c), fh1_n_threads(c), t1 - t0, t2 - t1, n / (t2 - t1));
     fh1_context_free(c);
     fh1_model_free(m);
     free(all);

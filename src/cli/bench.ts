@@ -69,6 +69,7 @@ interface BenchOptions {
   type: string;
   batchSize: string;
   kvType: 'f16' | 'f32';
+  device: 'auto' | 'cpu' | 'cuda';
   keep?: string;
 }
 
@@ -83,6 +84,7 @@ export function benchCommand(): Command {
     .option('-r, --repetitions <n>', 'repetitions per test', '5')
     .option('-b, --batch-size <n>', 'tokens per internal step', '512')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f16', 'f32']).default('f16'))
+    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('-o, --output <fmt>', 'output format').choices(['md', 'json', 'csv']).default('md'))
     .addOption(new Option('--synthetic <size>', 'benchmark a random-weight model of a released shape').choices(Object.keys(SHAPES)))
     .addOption(new Option('--type <type>', 'weight type of the synthetic model').choices(Object.keys(SYNTHETIC_TYPES)).default('bf16'))
@@ -121,7 +123,7 @@ async function runBench(path: string, o: BenchOptions): Promise<BenchRow[]> {
   const modelType = `falcon-h1 ${sizeLabel(info.nParams)} ${ggmlTypeName(info.weightType)}`;
   const maxLen = Math.max(...depths) + Math.max(0, ...prompts, ...gens) + 1;
   for (const nt of threads) {
-    const ctx = model.newContext({ ctxSize: maxLen, batchSize: batch, threads: nt, kvType: o.kvType });
+    const ctx = model.newContext({ ctxSize: maxLen, batchSize: batch, threads: nt, kvType: o.kvType, device: o.device });
     for (const depth of depths) {
       const tests: [number, number][] = [...prompts.map((p) => [p, 0] as [number, number]), ...gens.map((g) => [0, g] as [number, number])];
       for (const [np, ng] of tests) {
@@ -145,9 +147,9 @@ async function runBench(path: string, o: BenchOptions): Promise<BenchRow[]> {
           model_type: modelType,
           model_size: size,
           model_n_params: info.nParams,
-          backends: 'CPU',
+          backends: ctx.backend.startsWith('cuda') ? 'CUDA' : 'CPU',
           cpu_info: cpus()[0]?.model ?? 'unknown',
-          simd: simdName(),
+          simd: ctx.backend.startsWith('cuda') ? ctx.backend : simdName(),
           n_threads: ctx.nThreads,
           n_batch: batch,
           type_k: o.kvType,
@@ -185,7 +187,7 @@ function format(rows: BenchRow[], fmt: 'md' | 'json' | 'csv'): string {
   const lines = ['| model | size | params | backend | threads | test | t/s |', '| --- | ---: | ---: | --- | ---: | ---: | ---: |'];
   for (const r of rows) {
     lines.push(
-      `| ${r.model_type} | ${formatBytes(r.model_size)} | ${(r.model_n_params / 1e6).toFixed(2)} M | CPU (${r.simd}) | ${r.n_threads} | ${testName(r)} | ${r.avg_ts.toFixed(2)} ± ${r.stddev_ts.toFixed(2)} |`,
+      `| ${r.model_type} | ${formatBytes(r.model_size)} | ${(r.model_n_params / 1e6).toFixed(2)} M | ${r.backends} (${r.simd}) | ${r.n_threads} | ${testName(r)} | ${r.avg_ts.toFixed(2)} ± ${r.stddev_ts.toFixed(2)} |`,
     );
   }
   return lines.join('\n') + `\n\nmodel: ${basename(rows[0]?.model_filename ?? '')}\n`;

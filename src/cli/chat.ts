@@ -5,7 +5,6 @@ import React from 'react';
 import { render } from 'ink';
 import { ChatSession } from '../chat/session.js';
 import { loadModel } from '../engine/loaded-model.js';
-import { simdName } from '../engine/engine.js';
 import { contextMemory, modelInfo } from '../gguf/model-info.js';
 import { readGGUF } from '../gguf/reader.js';
 import { App } from '../tui/App.js';
@@ -22,6 +21,7 @@ interface ChatOptions extends SamplingFlags {
   nPredict: string;
   threads?: string;
   kvType: 'f16' | 'f32';
+  device: 'auto' | 'cpu' | 'cuda';
   chatTemplate?: string;
 }
 
@@ -40,6 +40,7 @@ export function chatCommand(): Command {
     .option('-n, --n-predict <n>', 'tokens per reply at most (-1: until end of turn or context)', '-1')
     .option('-t, --threads <n>', 'threads (default: all cores)')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f16', 'f32']).default('f16'))
+    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--chat-template <file>', "use this Jinja chat template instead of the model's");
   addSamplingOptions(c);
   return c.action(async (modelArg: string, o: ChatOptions) => {
@@ -57,7 +58,7 @@ export function chatCommand(): Command {
     }
     const lm = await loadModel(path, { chatTemplate: o.chatTemplate ? readFileSync(o.chatTemplate, 'utf8') : undefined });
     const threads = o.threads ? parseIntOption('--threads', o.threads, 1, 1024) : cpus().length;
-    const ctx = lm.model.newContext({ ctxSize, threads, kvType: o.kvType });
+    const ctx = lm.model.newContext({ ctxSize, threads, kvType: o.kvType, device: o.device });
     const session = new ChatSession(lm, ctx, { system: o.system, sampling: samplingFrom(o), nPredict: parseIntOption('--n-predict', o.nPredict, -1), notice: say });
 
     if (!interactive) {
@@ -80,7 +81,7 @@ export function chatCommand(): Command {
 
     let code = 0;
     onInterrupt(() => {}); // Ink's input handler owns Ctrl-C in raw mode
-    const app = render(React.createElement(App, { session, modelName: info.name ?? path, backend: `CPU ${simdName()} × ${ctx.nThreads}`, onExit: (c2: number) => (code = c2) }), {
+    const app = render(React.createElement(App, { session, modelName: info.name ?? path, backend: ctx.backend.startsWith('cuda') ? ctx.backend : `${ctx.backend} × ${ctx.nThreads}`, onExit: (c2: number) => (code = c2) }), {
       exitOnCtrlC: false,
       stdout: process.stdout,
       stdin: process.stdin,

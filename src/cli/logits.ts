@@ -23,6 +23,7 @@ interface LogitsOptions {
   chunks?: string;
   threads?: string;
   kvType: KvType;
+  device: 'auto' | 'cpu' | 'cuda';
   ctxSize?: string;
   batchSize?: string;
   top: string;
@@ -41,6 +42,7 @@ export function logitsCommand(): Command {
     .option('--chunks <sizes>', 'feed the tokens in chunks of these sizes (the rest in one more), e.g. 7,50')
     .option('-t, --threads <n>', 'threads (default: all cores)')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f32', 'f16']).default('f32'))
+    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('-c, --ctx-size <n>', 'context size (default: the number of tokens)')
     .option('-b, --batch-size <n>', 'tokens per internal step (default 512)')
     .option('--top <k>', 'entries per position to print without --out', '5')
@@ -66,7 +68,7 @@ export function logitsCommand(): Command {
         ctxSize: o.ctxSize ? parseIntOption('--ctx-size', o.ctxSize, 1) : ids.length,
         batchSize: o.batchSize ? parseIntOption('--batch-size', o.batchSize, 1) : undefined,
         threads: o.threads ? parseIntOption('--threads', o.threads, 1, 1024) : undefined,
-        kvType: o.kvType,
+        kvType: o.kvType, device: o.device,
       });
       const rows = o.last ? 1 : ids.length;
       const all = new Float32Array(rows * V);

@@ -50,6 +50,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('\ninterrupted\n');
     process.exit(ExitCode.INTERRUPTED);
   });
+  process.on('SIGTERM', () => {
+    removePendingTempFiles();
+    process.exit(143);
+  });
   // A closed stdout pipe (`| head`) ends quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(ExitCode.OK);

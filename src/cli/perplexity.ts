@@ -53,8 +53,10 @@ export function perplexityCommand(): Command {
     .option('--kl-divergence', 'compare against --kl-divergence-base (mean and 99th percentile KL, top-1 agreement, Δ perplexity)')
     .option('-t, --threads <n>', 'threads (default: all cores)')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f16', 'f32']).default('f16'))
+    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--json', 'print the results as JSON')
-    .action(async (modelPath: string, o: { file: string; ctxSize: string; chunks?: string; klDivergenceBase?: string; klDivergence?: boolean; threads?: string; kvType: 'f16' | 'f32'; json?: boolean }) => {
+    .action(async (modelPath: string, o: { file: string; ctxSize: string; chunks?: string; klDivergenceBase?: string; klDivergence?: boolean; threads?: string; kvType: 'f16' | 'f32';
+  device: 'auto' | 'cpu' | 'cuda'; json?: boolean }) => {
       if (o.klDivergence && !o.klDivergenceBase) throw new UsageError('--kl-divergence needs --kl-divergence-base FILE');
       const lm = await loadModel(modelPath);
       const V = lm.info.vocabSize;
@@ -92,7 +94,7 @@ export function perplexityCommand(): Command {
         save.write(head);
         save.write(new Uint8Array(Int32Array.from(tokens).buffer));
       }
-      const ctx = lm.model.newContext({ ctxSize, threads: o.threads ? parseIntOption('--threads', o.threads, 1) : cpus().length, kvType: o.kvType });
+      const ctx = lm.model.newContext({ ctxSize, threads: o.threads ? parseIntOption('--threads', o.threads, 1) : cpus().length, kvType: o.kvType, device: o.device });
       const st: Stats = { nll: [], kl: [], top1: 0, baseNll: [] };
       const first = Math.floor(ctxSize / 2);
       const baseRow = new Float32Array(V);

@@ -21,6 +21,7 @@ interface RunOptions extends SamplingFlags {
   ignoreEos?: boolean;
   threads?: string;
   kvType: 'f16' | 'f32';
+  device: 'auto' | 'cpu' | 'cuda';
   truncate?: boolean;
   chatTemplate?: string;
   json?: boolean;
@@ -50,6 +51,7 @@ export function runCommand(): Command {
     .option('--truncate', 'drop the start of a prompt that does not fit the context, instead of failing')
     .option('-t, --threads <n>', 'threads (default: all cores)')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f16', 'f32']).default('f16'))
+    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--json', 'print one JSON object (text, token counts, timings, stop reason) instead of streaming')
     .option('--stats', 'print prompt and generation speed and time to first token on stderr');
   addSamplingOptions(c);
@@ -86,7 +88,7 @@ export function runCommand(): Command {
     const ctx = lm.model.newContext({
       ctxSize,
       threads: o.threads ? parseIntOption('--threads', o.threads, 1, 1024) : cpus().length,
-      kvType: o.kvType,
+      kvType: o.kvType, device: o.device,
     });
     let interrupted = false;
     onInterrupt(() => {

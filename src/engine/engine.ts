@@ -6,12 +6,15 @@ import { BadFileError, ExitCode, FalconError } from '../util/errors.js';
 import { addon, type NativeContext, type NativeModel, type NativeModelInfo } from './native.js';
 
 export type KvType = 'f32' | 'f16';
+export type Device = 'auto' | 'cpu' | 'cuda';
 
 export interface ContextOptions {
   ctxSize?: number;
   batchSize?: number;
   threads?: number;
   kvType?: KvType;
+  /** where to run: 'cpu' (default), 'cuda', or 'auto' (CUDA when a GPU is usable) */
+  device?: Device;
 }
 
 /** Errors from the engine carry the native code (ERR_FORMAT, ERR_CONTEXT_FULL, …). */
@@ -53,6 +56,7 @@ export class Model {
         nBatch: opts.batchSize ?? 0,
         nThreads: opts.threads ?? 0,
         kvType: opts.kvType === 'f32' ? 0 : 1,
+        device: opts.device === 'cuda' ? 1 : opts.device === 'auto' ? -1 : 0,
       });
       return new Context(this, native);
     } catch (e) {
@@ -79,6 +83,10 @@ export class Context {
   }
   get nThreads(): number {
     return this.native.nThreads;
+  }
+  /** "cpu avx512", "cuda NVIDIA H200", … */
+  get backend(): string {
+    return this.native.backend;
   }
 
   /** Evaluates tokens after the current state. Returns the logits: every row, or the last. */
@@ -118,4 +126,9 @@ export class Context {
 
 export function simdName(): string {
   return addon().simdName();
+}
+
+/** Usable CUDA devices (0 when the addon was built without CUDA or there is no GPU/driver). */
+export function cudaDevices(): number {
+  return addon().cudaDevices();
 }

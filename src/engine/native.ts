@@ -42,6 +42,8 @@ export interface NativeContextParams {
   nBatch?: number;
   nThreads?: number;
   kvType?: 0 | 1;
+  /** 0 = CPU, 1 = CUDA (error if unavailable), -1 = CUDA when available */
+  device?: 0 | 1 | -1;
 }
 
 export interface NativeSamplingParams {
@@ -84,12 +86,14 @@ export interface NativeContext {
   readonly nCtx: number;
   readonly nThreads: number;
   readonly busy: boolean;
+  readonly backend: string;
 }
 
 export interface NativeAddon {
   loadModel(path: string, prefault?: boolean): Promise<NativeModel>;
   Context: new (model: NativeModel, params: NativeContextParams) => NativeContext;
   simdName(): string;
+  cudaDevices(): number;
   quantize(type: number, values: Float32Array): Buffer;
   dequantize(type: number, bytes: Uint8Array, n: number): Float32Array;
   quantizeRows(type: number, values: Float32Array, nrows: number, ncols: number, nThreads: number): Promise<Buffer>;

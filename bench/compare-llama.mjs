@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Side-by-side speed against llama.cpp on the same GGUF files, alternating the two programs.
+//   node bench/compare-llama.mjs --llama-bench /path/to/llama-bench [--reps 3] [--threads 1,2]
+//        [--tests pp512,tg128] [--depth 0] model.gguf [model2.gguf ...]
+// Prints one markdown table with tokens/s of both and their ratio. Needs `npm run build` first.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  if (i < 0) return def;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const llama = opt('--llama-bench');
+const reps = opt('--reps', '3');
+const threads = opt('--threads', '1,2');
+const tests = opt('--tests', 'pp512,tg128').split(',');
+const depth = opt('--depth', '0');
+if (!llama || !args.length) {
+  console.error('usage: compare-llama.mjs --llama-bench PATH [--reps N] [--threads 1,2] [--tests pp512,tg128] [--depth D] model.gguf ...');
+  process.exit(2);
+}
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'falcon-h1.js');
+const flags = (t) => (t.startsWith('pp') ? ['-p', t.slice(2), '-n', '0'] : ['-p', '0', '-n', t.slice(2)]);
+const run = (cmd, a) => {
+  const r = spawnSync(cmd, a, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${a.join(' ')} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+console.log('| model | test | threads | falcon-h1 t/s | llama.cpp t/s | ratio |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+for (const model of args) {
+  for (const t of tests) {
+    for (const th of threads.split(',')) {
+      const common = [...flags(t), '-t', th, '-r', reps, '-d', depth];
+      // alternate: ours, theirs (memory bandwidth on this machine drifts over minutes)
+      const ours = run(process.execPath, [bin, 'bench', model, ...common, '-o', 'json']);
+      const theirs = run(llama, ['-m', model, ...common, '-o', 'json']);
+      const a = ours.find((x) => (t.startsWith('pp') ? x.n_prompt > 0 : x.n_gen > 0)).avg_ts;
+      const b = theirs.find((x) => (t.startsWith('pp') ? x.n_prompt > 0 : x.n_gen > 0)).avg_ts;
+      console.log(`| ${model.split('/').pop()} | ${t}${depth !== '0' ? ` @ d${depth}` : ''} | ${th} | ${a.toFixed(2)} | ${b.toFixed(2)} | ${(a / b).toFixed(2)}× |`);
+    }
+  }
+}

@@ -1,0 +1,614 @@
+// csrc/cuda/backend.cu — the Falcon-H1 forward pass on NVIDIA GPUs, in reading order (see
+// fh1_cuda_forward): embed → per layer [attn_norm → (Mamba-2 ‖ attention) → add → ffn_norm →
+// SwiGLU → add] → final norm → head. Weights are uploaded once in their file format and
+// dequantized inside the matmul kernels; accumulation is f32 everywhere (no TF32, no fast math),
+// so results match the CPU engine and HF transformers to f32 rounding.
+//
+// This first version favours correctness and coverage over speed: warp-per-row matmuls (GEMV for
+// decode, 8 tokens per warp for prefill), a warp-per-(head, p) sequential scan, and a
+// warp-per-(token, head) online-softmax attention.
+
+#include <cuda_runtime.h>
+#include <cuda_fp16.h>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+extern "C" {
+#include "../model.h"
+#include "../../quant/blocks.h"
+#include "backend.h"
+}
+
+#define CK(x)                                                                                           \
+    do {                                                                                                \
+        cudaError_t e_ = (x);                                                                           \
+        if (e_ != cudaSuccess) {                                                                        \
+            snprintf(err, err_len, "CUDA: %s (%s:%d)", cudaGetErrorString(e_), __FILE__, __LINE__);     \
+            return 0;                                                                                   \
+        }                                                                                               \
+    } while (0)
+
+struct dmat {
+    const uint8_t *data;
+    int type, rows, cols;
+    size_t rb;
+};
+
+struct dlayer {
+    const float *attn_norm, *ffn_norm, *ssm_norm;
+    dmat wq, wk, wv, wo, ssm_in, ssm_out, gate, up, down;
+    const float *bq, *bk, *bv, *bo, *ssm_in_b, *mup, *conv_w, *conv_b, *dt_bias, *A, *D, *ssm_out_b, *gate_b, *up_b, *down_b;
+};
+
+struct fh1_cuda {
+    const fh1_model *m;
+    int n_ctx, n_batch, kv_f16;
+    char name[256];
+    std::vector<void *> allocs;
+    dmat embd, head;
+    const float *out_norm;
+    std::vector<dlayer> L;
+    // state
+    void *k_cache, *v_cache; // [layer][n_ctx][kvd]
+    float *conv_state, *ssm_state;
+    // scratch [B][...]
+    int32_t *tok;
+    float *x, *u, *us, *ua, *zx, *xbc, *dt, *y, *q, *k, *v, *att, *so, *ao, *g, *up, *fo, *hin, *logits;
+};
+
+// ---- weight element access (mirrors quant/quants.c fh1_dequantize_row) --------------------------
+
+__device__ __forceinline__ float h2f(uint16_t h) { return __half2float(__ushort_as_half(h)); }
+
+__device__ __forceinline__ void k4sc(const uint8_t *q, int j, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+__device__ float wget(const uint8_t *row, int type, int k) {
+    switch (type) {
+    case GGML_TYPE_F32: return ((const float *)row)[k];
+    case GGML_TYPE_F16: return h2f(((const uint16_t *)row)[k]);
+    case GGML_TYPE_BF16: return __uint_as_float((uint32_t)((const uint16_t *)row)[k] << 16);
+    case GGML_TYPE_Q8_0: {
+        const block_q8_0 *b = (const block_q8_0 *)row + k / 32;
+        return (float)b->qs[k % 32] * h2f(b->d);
+    }
+    case GGML_TYPE_Q4_0: {
+        const block_q4_0 *b = (const block_q4_0 *)row + k / 32;
+        const int j = k % 32;
+        return (float)((j < 16 ? (b->qs[j] & 0xF) : (b->qs[j - 16] >> 4)) - 8) * h2f(b->d);
+    }
+    case GGML_TYPE_Q4_1: {
+        const block_q4_1 *b = (const block_q4_1 *)row + k / 32;
+        const int j = k % 32;
+        return (float)(j < 16 ? (b->qs[j] & 0xF) : (b->qs[j - 16] >> 4)) * h2f(b->d) + h2f(b->m);
+    }
+    case GGML_TYPE_Q5_0:
+    case GGML_TYPE_Q5_1: {
+        const bool one = type == GGML_TYPE_Q5_1;
+        const uint8_t *blk = row + (size_t)(k / 32) * (one ? 24 : 22);
+        const int j = k % 32;
+        uint32_t qh;
+        memcpy(&qh, blk + (one ? 4 : 2), 4);
+        const uint8_t *qs = blk + (one ? 8 : 6);
+        const int lo = j < 16 ? (qs[j] & 0xF) : (qs[j - 16] >> 4);
+        const int q = lo | (((qh >> j) & 1) << 4);
+        const float d = h2f(*(const uint16_t *)blk);
+        return one ? (float)q * d + h2f(*(const uint16_t *)(blk + 2)) : (float)(q - 16) * d;
+    }
+    case GGML_TYPE_Q4_K: {
+        const block_q4_K *b = (const block_q4_K *)row + k / 256;
+        const int j = k % 256, c = j / 64, l = j % 64;
+        int sc, m;
+        k4sc(b->scales, 2 * c + (l >= 32), &sc, &m);
+        const int q = l < 32 ? (b->qs[32 * c + l] & 0xF) : (b->qs[32 * c + l - 32] >> 4);
+        return h2f(b->d) * sc * q - h2f(b->dmin) * m;
+    }
+    case GGML_TYPE_Q5_K: {
+        const block_q5_K *b = (const block_q5_K *)row + k / 256;
+        const int j = k % 256, c = j / 64, l = j % 64;
+        int sc, m;
+        k4sc(b->scales, 2 * c + (l >= 32), &sc, &m);
+        const int ll = l % 32;
+        const int lo = l < 32 ? (b->qs[32 * c + ll] & 0xF) : (b->qs[32 * c + ll] >> 4);
+        const int hb = (b->qh[ll] >> (2 * c + (l >= 32))) & 1;
+        return h2f(b->d) * sc * (lo + 16 * hb) - h2f(b->dmin) * m;
+    }
+    case GGML_TYPE_Q6_K: {
+        const block_q6_K *b = (const block_q6_K *)row + k / 256;
+        const int j = k % 256, h = j / 128, r = j % 128, g = r / 32, l = r % 32;
+        const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
+        const int low = g == 0 ? (ql[l] & 0xF) : g == 1 ? (ql[l + 32] & 0xF) : g == 2 ? (ql[l] >> 4) : (ql[l + 32] >> 4);
+        const int q = (low | (((qh[l] >> (2 * g)) & 3) << 4)) - 32;
+        return h2f(b->d) * b->scales[8 * h + 2 * g + l / 16] * q;
+    }
+    default: return 0.0f;
+    }
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+    return v;
+}
+
+// ---- kernels -------------------------------------------------------------------------------
+
+#define MM_T 8
+// y[t][r] = W[r,:]·x[t,:] — one warp per weight row, MM_T tokens per warp
+__global__ void k_matmul(dmat W, const float *x, int T, float *y) {
+    const int r = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
+    const int t0 = blockIdx.y * MM_T;
+    if (r >= W.rows) return;
+    const uint8_t *row = W.data + (size_t)r * W.rb;
+    float acc[MM_T];
+    for (int j = 0; j < MM_T; j++) acc[j] = 0.0f;
+    const int nt = min(MM_T, T - t0);
+    for (int k = lane; k < W.cols; k += 32) {
+        const float w = wget(row, W.type, k);
+        for (int j = 0; j < nt; j++) acc[j] = fmaf(w, x[(size_t)(t0 + j) * W.cols + k], acc[j]);
+    }
+    for (int j = 0; j < nt; j++) {
+        const float s = warp_sum(acc[j]);
+        if (lane == 0) y[(size_t)(t0 + j) * W.rows + r] = s;
+    }
+}
+
+__global__ void k_embed(dmat E, const int32_t *tok, float mult, float *x, int D) {
+    const int t = blockIdx.x;
+    const uint8_t *row = E.data + (size_t)tok[t] * E.rb;
+    for (int i = threadIdx.x; i < D; i += blockDim.x) {
+        const float v = wget(row, E.type, i);
+        x[(size_t)t * D + i] = mult != 1.0f ? v * mult : v;
+    }
+}
+
+// out = w ⊙ (x / sqrt(mean(x²) + eps)) per row; optional scaled copies (µP input multipliers)
+__global__ void k_rmsnorm(const float *x, const float *w, float *out, int n, float eps, float *out2, float m2, float *out3, float m3) {
+    const size_t row = blockIdx.x;
+    const float *xr = x + row * n;
+    __shared__ double part[32];
+    double ss = 0.0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) ss += (double)xr[i] * xr[i];
+    for (int o = 16; o; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
+    if (threadIdx.x % 32 == 0) part[threadIdx.x / 32] = ss;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        double s = 0.0;
+        for (int i = 0; i < (int)(blockDim.x / 32); i++) s += part[i];
+        part[0] = s;
+    }
+    __syncthreads();
+    const float r = 1.0f / sqrtf((float)(part[0] / n) + eps);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        const float v = w[i] * (xr[i] * r);
+        out[row * n + i] = v;
+        if (out2) out2[row * n + i] = v * m2;
+        if (out3) out3[row * n + i] = v * m3;
+    }
+}
+
+struct post_args {
+    float *zx, *q, *k, *v, *dt;
+    const float *in_b, *mup, *dt_bias, *bq, *bk, *bv;
+    void *kc, *vc;
+    int Din, E, Cd, H, qd, kvd, dh, nh, nkv, pos0, n_ctx, layer, kv_f16;
+    float key_mult, theta, dt_min, dt_max;
+};
+
+__device__ __forceinline__ float softplus(float v) { return v > 20.0f ? v : log1pf(expf(v)); }
+
+// per token: in_proj bias + µP vector, Δ, q/k/v biases, key multiplier, RoPE (NEOX), KV write
+__global__ void k_post(post_args a) {
+    const int t = blockIdx.x;
+    float *zt = a.zx + (size_t)t * a.Din;
+    for (int i = threadIdx.x; i < a.Din; i += blockDim.x) {
+        float v = zt[i];
+        if (a.in_b) v += a.in_b[i];
+        if (a.mup) v *= a.mup[i];
+        zt[i] = v;
+    }
+    __syncthreads();
+    for (int h = threadIdx.x; h < a.H; h += blockDim.x) {
+        float d = softplus(zt[a.E + a.Cd + h] + a.dt_bias[h]);
+        d = d < a.dt_min ? a.dt_min : d > a.dt_max ? a.dt_max : d;
+        a.dt[(size_t)t * a.H + h] = d;
+    }
+    float *qt = a.q + (size_t)t * a.qd, *kt = a.k + (size_t)t * a.kvd, *vt = a.v + (size_t)t * a.kvd;
+    for (int i = threadIdx.x; i < a.qd; i += blockDim.x)
+        if (a.bq) qt[i] += a.bq[i];
+    for (int i = threadIdx.x; i < a.kvd; i += blockDim.x) {
+        float kv = kt[i];
+        if (a.bk) kv += a.bk[i];
+        if (a.key_mult != 1.0f) kv *= a.key_mult;
+        kt[i] = kv;
+        if (a.bv) vt[i] += a.bv[i];
+    }
+    __syncthreads();
+    const int half = a.dh / 2;
+    const float pos = (float)(a.pos0 + t);
+    for (int w = threadIdx.x; w < (a.nh + a.nkv) * half; w += blockDim.x) {
+        const int head = w / half, i = w % half;
+        float *p = head < a.nh ? qt + head * a.dh : kt + (head - a.nh) * a.dh;
+        const float inv = 1.0f / powf(a.theta, (float)(2 * i) / (float)a.dh);
+        const float ang = pos * inv;
+        const float cs = cosf(ang), sn = sinf(ang);
+        const float x0 = p[i], x1 = p[i + half];
+        p[i] = x0 * cs - x1 * sn;
+        p[i + half] = x1 * cs + x0 * sn;
+    }
+    __syncthreads();
+    const size_t slot = ((size_t)a.layer * a.n_ctx + (size_t)(a.pos0 + t)) * a.kvd;
+    for (int i = threadIdx.x; i < a.kvd; i += blockDim.x) {
+        if (a.kv_f16) {
+            ((__half *)a.kc)[slot + i] = __float2half_rn(kt[i]);
+            ((__half *)a.vc)[slot + i] = __float2half_rn(vt[i]);
+        } else {
+            ((float *)a.kc)[slot + i] = kt[i];
+            ((float *)a.vc)[slot + i] = vt[i];
+        }
+    }
+}
+
+// causal depthwise conv with carried state, then SiLU; one thread per channel
+__global__ void k_conv(const float *zx, int Din, int E, int Cd, int K, int T, const float *w, const float *b, float *state, float *xbc) {
+    const int ch = blockIdx.x * blockDim.x + threadIdx.x;
+    if (ch >= Cd) return;
+    float win[8];
+    for (int r = 0; r < K - 1; r++) win[r] = state[(size_t)r * Cd + ch];
+    for (int t = 0; t < T; t++) {
+        win[K - 1] = zx[(size_t)t * Din + E + ch];
+        float s = w[(size_t)ch * K] * win[0];
+        for (int k = 1; k < K; k++) s += w[(size_t)ch * K + k] * win[k];
+        if (b) s += b[ch];
+        xbc[(size_t)t * Cd + ch] = s / (1.0f + expf(-s));
+        for (int k = 0; k < K - 1; k++) win[k] = win[k + 1];
+    }
+    for (int r = 0; r < K - 1; r++) state[(size_t)r * Cd + ch] = win[r];
+}
+
+// Mamba-2 recurrence: one warp per (head h, channel p); lanes hold N/32 state entries each
+__global__ void k_scan(const float *xbc, const float *dt, const float *A, const float *Dd, float *state, float *y, int T, int H, int P, int N, int G, int E, int Cd) {
+    const int wid = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
+    if (wid >= H * P) return;
+    const int h = wid / P, p = wid % P, g = h / (H / G);
+    float *S = state + ((size_t)h * P + p) * N;
+    float s[8];
+    const int per = (N + 31) / 32;
+    for (int i = 0; i < per; i++) s[i] = lane + 32 * i < N ? S[lane + 32 * i] : 0.0f;
+    for (int t = 0; t < T; t++) {
+        const float *xt = xbc + (size_t)t * Cd;
+        const float delta = dt[(size_t)t * H + h];
+        const float dA = expf(delta * A[h]);
+        const float x = xt[h * P + p];
+        float acc = 0.0f;
+        for (int i = 0; i < per; i++) {
+            const int n = lane + 32 * i;
+            if (n >= N) break;
+            s[i] = s[i] * dA + (delta * xt[E + g * N + n]) * x;
+            acc += s[i] * xt[E + G * N + g * N + n];
+        }
+        acc = warp_sum(acc);
+        if (lane == 0) y[(size_t)t * E + h * P + p] = acc + Dd[h] * x;
+    }
+    for (int i = 0; i < per; i++)
+        if (lane + 32 * i < N) S[lane + 32 * i] = s[i];
+}
+
+// gate y with silu(z), with or without the grouped RMSNorm; one block per (token, group)
+__global__ void k_gate(float *y, const float *zx, int Din, int E, int G, const float *w, int rms, int before, float eps) {
+    const int t = blockIdx.x / G, g = blockIdx.x % G, gs = E / G;
+    float *yr = y + (size_t)t * E + g * gs;
+    const float *z = zx + (size_t)t * Din + g * gs;
+    __shared__ double part[32];
+    auto silu = [](float v) { return v / (1.0f + expf(-v)); };
+    if (!rms || !before)
+        for (int i = threadIdx.x; i < gs; i += blockDim.x) yr[i] *= silu(z[i]);
+    if (!rms) return;
+    __syncthreads();
+    double ss = 0.0;
+    for (int i = threadIdx.x; i < gs; i += blockDim.x) ss += (double)yr[i] * yr[i];
+    for (int o = 16; o; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
+    if (threadIdx.x % 32 == 0) part[threadIdx.x / 32] = ss;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        double s = 0.0;
+        for (int i = 0; i < (int)(blockDim.x / 32); i++) s += part[i];
+        part[0] = s;
+    }
+    __syncthreads();
+    const float r = 1.0f / sqrtf((float)(part[0] / gs) + eps);
+    for (int i = threadIdx.x; i < gs; i += blockDim.x) {
+        float v = w[g * gs + i] * (yr[i] * r);
+        if (before) v *= silu(z[i]);
+        yr[i] = v;
+    }
+}
+
+// causal attention against the KV cache, online softmax; one warp per (token, query head),
+// lanes split the head dimension
+__global__ void k_attn(const float *q, const void *kc, const void *vc, float *out, int T, int pos0, int nh, int nkv, int dh, int n_ctx, int layer, int kv_f16) {
+    const int wid = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
+    if (wid >= T * nh) return;
+    const int t = wid / nh, j = wid % nh, kvh = j / (nh / nkv), kvd = nkv * dh, n = pos0 + t + 1;
+    const float scale = (float)(1.0 / sqrt((double)dh));
+    const float *qt = q + (size_t)t * nh * dh + j * dh;
+    float qv[8], acc[8];
+    const int per = (dh + 31) / 32;
+    for (int i = 0; i < per; i++) {
+        const int d = lane + 32 * i;
+        qv[i] = d < dh ? qt[d] : 0.0f;
+        acc[i] = 0.0f;
+    }
+    float m = -INFINITY, l = 0.0f;
+    const size_t base = (size_t)layer * n_ctx * kvd + (size_t)kvh * dh;
+    for (int s = 0; s < n; s++) {
+        float part = 0.0f;
+        for (int i = 0; i < per; i++) {
+            const int d = lane + 32 * i;
+            if (d < dh) part += (kv_f16 ? __half2float(((const __half *)kc)[base + (size_t)s * kvd + d]) : ((const float *)kc)[base + (size_t)s * kvd + d]) * qv[i];
+        }
+        const float sc = warp_sum(part) * scale;
+        const float mn = fmaxf(m, sc);
+        const float corr = expf(m - mn), ps = expf(sc - mn);
+        l = l * corr + ps;
+        for (int i = 0; i < per; i++) {
+            const int d = lane + 32 * i;
+            const float vv = d < dh ? (kv_f16 ? __half2float(((const __half *)vc)[base + (size_t)s * kvd + d]) : ((const float *)vc)[base + (size_t)s * kvd + d]) : 0.0f;
+            acc[i] = acc[i] * corr + ps * vv;
+        }
+        m = mn;
+    }
+    float *o = out + (size_t)t * nh * dh + j * dh;
+    for (int i = 0; i < per; i++) {
+        const int d = lane + 32 * i;
+        if (d < dh) o[d] = acc[i] / l;
+    }
+}
+
+// x' = x + ((s + b_s)·m_s + (a + b_a)·m_a)
+__global__ void k_residual2(float *x, const float *s, const float *bs, float ms, const float *a, const float *ba, float ma, int D, int T) {
+    const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (size_t)D * T) return;
+    const int c = i % D;
+    const float sv = (s[i] + (bs ? bs[c] : 0.0f)) * ms;
+    const float av = (a[i] + (ba ? ba[c] : 0.0f)) * ma;
+    x[i] = x[i] + (sv + av);
+}
+
+// h = (up + b_up) ⊙ silu((gate + b_gate)·m_gate), written into up
+__global__ void k_swiglu(const float *g, float *u, const float *gb, const float *ub, float gm, int F, int T) {
+    const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (size_t)F * T) return;
+    const int c = i % F;
+    float gv = g[i] + (gb ? gb[c] : 0.0f);
+    if (gm != 1.0f) gv *= gm;
+    const float uv = u[i] + (ub ? ub[c] : 0.0f);
+    u[i] = uv * (gv / (1.0f + expf(-gv)));
+}
+
+__global__ void k_residual1(float *x, const float *f, const float *b, float m, int D, int T) {
+    const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (size_t)D * T) return;
+    x[i] += (f[i] + (b ? b[i % D] : 0.0f)) * m;
+}
+
+__global__ void k_scale(float *x, float m, size_t n) {
+    const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) x[i] *= m;
+}
+
+// ---- host side ------------------------------------------------------------------------------
+
+static bool gpu_type_ok(int t) {
+    switch (t) {
+    case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16: case GGML_TYPE_Q8_0: case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1:
+    case GGML_TYPE_Q5_0: case GGML_TYPE_Q5_1: case GGML_TYPE_Q4_K: case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K: return true;
+    default: return false;
+    }
+}
+
+extern "C" int fh1_cuda_device_count(void) {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    return n;
+}
+
+template <typename Tp>
+static int dalloc(fh1_cuda *c, Tp **p, size_t n, char *err, size_t err_len) {
+    void *q = nullptr;
+    CK(cudaMalloc(&q, n ? n : 1));
+    CK(cudaMemset(q, 0, n ? n : 1));
+    c->allocs.push_back(q);
+    *p = (Tp *)q;
+    return 1;
+}
+
+static int upload(fh1_cuda *c, const void *src, size_t n, const float **dst, char *err, size_t err_len) {
+    if (!src) {
+        *dst = nullptr;
+        return 1;
+    }
+    float *p;
+    if (!dalloc(c, &p, n, err, err_len)) return 0;
+    CK(cudaMemcpy(p, src, n, cudaMemcpyHostToDevice));
+    *dst = p;
+    return 1;
+}
+
+static int upload_mat(fh1_cuda *c, const fh1_matrix *w, dmat *d, char *err, size_t err_len) {
+    if (!gpu_type_ok(w->type)) {
+        snprintf(err, err_len, "a weight of ggml type %d is not supported by the CUDA backend yet (use --device cpu)", w->type);
+        return 0;
+    }
+    const float *p;
+    if (!upload(c, w->data, w->row_bytes * (size_t)w->rows, &p, err, err_len)) return 0;
+    *d = dmat{(const uint8_t *)p, w->type, w->rows, w->cols, w->row_bytes};
+    return 1;
+}
+
+extern "C" void fh1_cuda_free(fh1_cuda *c) {
+    if (!c) return;
+    for (void *p : c->allocs) cudaFree(p);
+    delete c;
+}
+
+extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, int kv_f16, char *err, size_t err_len) {
+    if (fh1_cuda_device_count() < 1) {
+        snprintf(err, err_len, "no CUDA device available");
+        return nullptr;
+    }
+    fh1_cuda *c = new fh1_cuda();
+    c->m = m;
+    c->n_ctx = n_ctx;
+    c->n_batch = n_batch;
+    c->kv_f16 = kv_f16;
+    cudaDeviceProp prop;
+    if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) snprintf(c->name, sizeof c->name, "%s", prop.name);
+    const fh1_hparams *hp = &m->hp;
+    const size_t B = n_batch, D = hp->n_embd, kvd = (size_t)hp->n_head_kv * hp->head_dim, qd = (size_t)hp->n_head * hp->head_dim;
+    bool ok = upload_mat(c, &m->tok_embd, &c->embd, err, err_len) && upload_mat(c, &m->output, &c->head, err, err_len) &&
+              upload(c, m->output_norm, D * 4, &c->out_norm, err, err_len);
+    c->L.resize(hp->n_layer);
+    for (int i = 0; ok && i < hp->n_layer; i++) {
+        const fh1_layer *l = &m->layers[i];
+        dlayer &d = c->L[i];
+        const size_t H = hp->ssm_n_head, E = hp->d_inner, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff;
+        ok = upload(c, l->attn_norm, D * 4, &d.attn_norm, err, err_len) && upload(c, l->ffn_norm, D * 4, &d.ffn_norm, err, err_len) &&
+             upload(c, l->ssm_norm, E * 4, &d.ssm_norm, err, err_len) && upload_mat(c, &l->wq, &d.wq, err, err_len) &&
+             upload_mat(c, &l->wk, &d.wk, err, err_len) && upload_mat(c, &l->wv, &d.wv, err, err_len) && upload_mat(c, &l->wo, &d.wo, err, err_len) &&
+             upload_mat(c, &l->ssm_in, &d.ssm_in, err, err_len) && upload_mat(c, &l->ssm_out, &d.ssm_out, err, err_len) &&
+             upload_mat(c, &l->ffn_gate, &d.gate, err, err_len) && upload_mat(c, &l->ffn_up, &d.up, err, err_len) &&
+             upload_mat(c, &l->ffn_down, &d.down, err, err_len) && upload(c, l->bq, qd * 4, &d.bq, err, err_len) &&
+             upload(c, l->bk, kvd * 4, &d.bk, err, err_len) && upload(c, l->bv, kvd * 4, &d.bv, err, err_len) && upload(c, l->bo, D * 4, &d.bo, err, err_len) &&
+             upload(c, l->ssm_in_b, Din * 4, &d.ssm_in_b, err, err_len) && upload(c, l->mup_vec, Din * 4, &d.mup, err, err_len) &&
+             upload(c, l->conv_w, Cd * hp->d_conv * 4, &d.conv_w, err, err_len) && upload(c, l->conv_b, Cd * 4, &d.conv_b, err, err_len) &&
+             upload(c, l->dt_bias, H * 4, &d.dt_bias, err, err_len) && upload(c, l->ssm_a, H * 4, &d.A, err, err_len) &&
+             upload(c, l->ssm_d, H * 4, &d.D, err, err_len) && upload(c, l->ssm_out_b, D * 4, &d.ssm_out_b, err, err_len) &&
+             upload(c, l->ffn_gate_b, F * 4, &d.gate_b, err, err_len) && upload(c, l->ffn_up_b, F * 4, &d.up_b, err, err_len) &&
+             upload(c, l->ffn_down_b, D * 4, &d.down_b, err, err_len);
+    }
+    if (ok && (hp->d_conv > 9 || hp->d_state > 256 || hp->head_dim > 256)) {
+        snprintf(err, err_len, "the CUDA backend supports d_conv <= 9, d_state <= 256, head_dim <= 256");
+        ok = false;
+    }
+    const size_t kvb = (size_t)hp->n_layer * n_ctx * kvd * (kv_f16 ? 2 : 4);
+    ok = ok && dalloc(c, &c->k_cache, kvb, err, err_len) && dalloc(c, &c->v_cache, kvb, err, err_len) &&
+         dalloc(c, &c->conv_state, (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4, err, err_len) &&
+         dalloc(c, &c->ssm_state, (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4, err, err_len) && dalloc(c, &c->tok, B * 4, err, err_len) &&
+         dalloc(c, &c->x, B * D * 4, err, err_len) && dalloc(c, &c->u, B * D * 4, err, err_len) && dalloc(c, &c->us, B * D * 4, err, err_len) &&
+         dalloc(c, &c->ua, B * D * 4, err, err_len) && dalloc(c, &c->zx, B * hp->in_proj_dim * 4, err, err_len) &&
+         dalloc(c, &c->xbc, B * hp->conv_dim * 4, err, err_len) && dalloc(c, &c->dt, B * hp->ssm_n_head * 4, err, err_len) &&
+         dalloc(c, &c->y, B * hp->d_inner * 4, err, err_len) && dalloc(c, &c->q, B * qd * 4, err, err_len) && dalloc(c, &c->k, B * kvd * 4, err, err_len) &&
+         dalloc(c, &c->v, B * kvd * 4, err, err_len) && dalloc(c, &c->att, B * qd * 4, err, err_len) && dalloc(c, &c->so, B * D * 4, err, err_len) &&
+         dalloc(c, &c->ao, B * D * 4, err, err_len) && dalloc(c, &c->g, B * hp->n_ff * 4, err, err_len) && dalloc(c, &c->up, B * hp->n_ff * 4, err, err_len) &&
+         dalloc(c, &c->fo, B * D * 4, err, err_len) && dalloc(c, &c->hin, B * D * 4, err, err_len) &&
+         dalloc(c, &c->logits, B * (size_t)hp->n_vocab * 4, err, err_len);
+    if (!ok) {
+        fh1_cuda_free(c);
+        return nullptr;
+    }
+    return c;
+}
+
+static void matmul(const dmat &W, const float *x, int T, float *y) {
+    dim3 grid((W.rows + 7) / 8, (T + MM_T - 1) / MM_T);
+    k_matmul<<<grid, 256>>>(W, x, T, y);
+}
+
+static unsigned blocks(size_t n, unsigned t = 256) { return (unsigned)((n + t - 1) / t); }
+
+extern "C" int fh1_cuda_forward(fh1_cuda *c, const int32_t *tokens, int T, int pos0, float *out, int logits_all, char *err, size_t err_len) {
+    const fh1_hparams *hp = &c->m->hp;
+    const int D = hp->n_embd, E = hp->d_inner, H = hp->ssm_n_head, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff;
+    const int dh = hp->head_dim, qd = hp->n_head * dh, kvd = hp->n_head_kv * dh, K = hp->d_conv, N = hp->d_state, P = hp->ssm_head_dim;
+    CK(cudaMemcpy(c->tok, tokens, sizeof(int32_t) * T, cudaMemcpyHostToDevice));
+    k_embed<<<T, 256>>>(c->embd, c->tok, hp->embedding_mult, c->x, D);
+    const bool ssm_scaled = hp->ssm_in_mult != 1.0f, attn_scaled = hp->attn_in_mult != 1.0f;
+    for (int il = 0; il < hp->n_layer; il++) {
+        const dlayer &l = c->L[il];
+        float *conv_state = c->conv_state + (size_t)il * (K - 1) * Cd;
+        float *ssm_state = c->ssm_state + (size_t)il * E * N;
+        // attn_norm: one normalised input for both branches (scaled copies for the µP multipliers)
+        k_rmsnorm<<<T, 256>>>(c->x, l.attn_norm, c->u, D, hp->rms_eps, ssm_scaled ? c->us : nullptr, hp->ssm_in_mult, attn_scaled ? c->ua : nullptr, hp->attn_in_mult);
+        const float *us = ssm_scaled ? c->us : c->u, *ua = attn_scaled ? c->ua : c->u;
+        // input projections of both branches
+        matmul(l.ssm_in, us, T, c->zx);
+        matmul(l.wq, ua, T, c->q);
+        matmul(l.wk, ua, T, c->k);
+        matmul(l.wv, ua, T, c->v);
+        post_args pa = {c->zx, c->q, c->k, c->v, c->dt, l.ssm_in_b, l.mup, l.dt_bias, l.bq, l.bk, l.bv, c->k_cache, c->v_cache,
+                        Din, E, Cd, H, qd, kvd, dh, hp->n_head, hp->n_head_kv, pos0, c->n_ctx, il, c->kv_f16,
+                        hp->key_mult, hp->rope_theta, hp->dt_min, hp->dt_max};
+        k_post<<<T, 256>>>(pa);
+        // Mamba-2: conv with state → scan → gate/norm
+        k_conv<<<blocks(Cd), 256>>>(c->zx, Din, E, Cd, K, T, l.conv_w, l.conv_b, conv_state, c->xbc);
+        k_scan<<<blocks((size_t)H * P * 32), 256>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, hp->n_group, E, Cd);
+        k_gate<<<T * hp->n_group, 256>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
+        // attention over the KV cache
+        k_attn<<<blocks((size_t)T * hp->n_head * 32), 256>>>(c->q, c->k_cache, c->v_cache, c->att, T, pos0, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16);
+        // output projections, then x' = x + (s + a)
+        matmul(l.ssm_out, c->y, T, c->so);
+        matmul(l.wo, c->att, T, c->ao);
+        k_residual2<<<blocks((size_t)D * T), 256>>>(c->x, c->so, l.ssm_out_b, hp->ssm_out_mult, c->ao, l.bo, hp->attn_out_mult, D, T);
+        // SwiGLU
+        k_rmsnorm<<<T, 256>>>(c->x, l.ffn_norm, c->u, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
+        matmul(l.gate, c->u, T, c->g);
+        matmul(l.up, c->u, T, c->up);
+        k_swiglu<<<blocks((size_t)F * T), 256>>>(c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, T);
+        matmul(l.down, c->up, T, c->fo);
+        k_residual1<<<blocks((size_t)D * T), 256>>>(c->x, c->fo, l.down_b, hp->mlp_down_mult, D, T);
+    }
+    if (out) {
+        const int first = logits_all ? 0 : T - 1, rows = T - first;
+        k_rmsnorm<<<rows, 256>>>(c->x + (size_t)first * D, c->out_norm, c->hin, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
+        matmul(c->head, c->hin, rows, c->logits);
+        if (hp->lm_head_mult != 1.0f) k_scale<<<blocks((size_t)rows * hp->n_vocab), 256>>>(c->logits, hp->lm_head_mult, (size_t)rows * hp->n_vocab);
+        CK(cudaMemcpy(out, c->logits, sizeof(float) * (size_t)rows * hp->n_vocab, cudaMemcpyDeviceToHost));
+    }
+    CK(cudaDeviceSynchronize());
+    CK(cudaGetLastError());
+    return 1;
+}
+
+extern "C" void fh1_cuda_reset(fh1_cuda *c) {
+    const fh1_hparams *hp = &c->m->hp;
+    cudaMemset(c->conv_state, 0, (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4);
+    cudaMemset(c->ssm_state, 0, (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4);
+}
+
+static int copy_state(fh1_cuda *c, void *k_rows, void *v_rows, float *conv, float *ssm, int n_past, bool down) {
+    const fh1_hparams *hp = &c->m->hp;
+    const size_t es = c->kv_f16 ? 2 : 4, kvd = (size_t)hp->n_head_kv * hp->head_dim, row = (size_t)n_past * kvd * es;
+    const cudaMemcpyKind kind = down ? cudaMemcpyDeviceToHost : cudaMemcpyHostToDevice;
+    for (int il = 0; il < hp->n_layer; il++) {
+        uint8_t *dk = (uint8_t *)c->k_cache + (size_t)il * c->n_ctx * kvd * es, *dv = (uint8_t *)c->v_cache + (size_t)il * c->n_ctx * kvd * es;
+        uint8_t *hk = (uint8_t *)k_rows + (size_t)il * c->n_ctx * kvd * es, *hv = (uint8_t *)v_rows + (size_t)il * c->n_ctx * kvd * es;
+        if (cudaMemcpy(down ? (void *)hk : (void *)dk, down ? (void *)dk : (void *)hk, row, kind) != cudaSuccess) return 0;
+        if (cudaMemcpy(down ? (void *)hv : (void *)dv, down ? (void *)dv : (void *)hv, row, kind) != cudaSuccess) return 0;
+    }
+    const size_t cb = (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4, sb = (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4;
+    if (cudaMemcpy(down ? (void *)conv : (void *)c->conv_state, down ? (void *)c->conv_state : (void *)conv, cb, kind) != cudaSuccess) return 0;
+    if (cudaMemcpy(down ? (void *)ssm : (void *)c->ssm_state, down ? (void *)c->ssm_state : (void *)ssm, sb, kind) != cudaSuccess) return 0;
+    return 1;
+}
+
+extern "C" int fh1_cuda_get_state(fh1_cuda *c, void *k_rows, void *v_rows, float *conv, float *ssm, int n_past) {
+    return copy_state(c, k_rows, v_rows, conv, ssm, n_past, true);
+}
+
+extern "C" int fh1_cuda_set_state(fh1_cuda *c, const void *k_rows, const void *v_rows, const float *conv, const float *ssm, int n_past) {
+    return copy_state(c, (void *)k_rows, (void *)v_rows, (float *)conv, (float *)ssm, n_past, false);
+}
+
+extern "C" const char *fh1_cuda_device_name(fh1_cuda *c) { return c->name; }

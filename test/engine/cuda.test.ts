@@ -1,0 +1,34 @@
+// CUDA: without a GPU (CI), asking for it fails cleanly and `auto` falls back to the CPU; with a
+// GPU the oracle runs on it. The GPU half is skipped only when no GPU is present, and says so.
+import { describe, expect, it } from 'vitest';
+import { Model, cudaDevices } from '../../src/engine/engine.js';
+import { convertedFixture, maxDiff, readLogits, referenceCases } from '../helpers/fixtures.js';
+
+const gpus = cudaDevices();
+if (!gpus) console.log('cuda.test: no CUDA device here: the GPU oracle is skipped (run .device/run.sh on a GPU machine)');
+
+describe('CUDA backend', () => {
+  it.skipIf(gpus > 0)('without a GPU: --device cuda is a clear error, auto falls back to the CPU', async () => {
+    const m = await Model.load(await convertedFixture('tiny-a', 'f32'));
+    expect(() => m.newContext({ device: 'cuda' })).toThrow(/cannot use CUDA|no CUDA backend/);
+    const ctx = m.newContext({ device: 'auto', ctxSize: 64 });
+    expect(ctx.backend).toMatch(/^cpu /);
+    ctx.free();
+    m.free();
+  });
+
+  it.skipIf(gpus === 0)('with a GPU: every tiny-a/tiny-b case matches HF (prefill, decode, chunks)', async () => {
+    for (const model of ['tiny-a', 'tiny-b'] as const) {
+      const m = await Model.load(await convertedFixture(model, 'f32'));
+      for (const c of referenceCases(model)) {
+        const ref = readLogits(model, c.logits_file);
+        const ctx = m.newContext({ device: 'cuda', kvType: 'f32', ctxSize: c.input_ids.length });
+        expect(ctx.backend).toMatch(/^cuda /);
+        const r = maxDiff(await ctx.decode(c.input_ids, { allLogits: true }), ref);
+        expect(r.diff).toBeLessThanOrEqual(2e-5 * r.scale);
+        ctx.free();
+      }
+      m.free();
+    }
+  });
+});
