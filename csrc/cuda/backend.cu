@@ -161,6 +161,29 @@ __global__ void k_matmul(dmat W, const float *x, int T, float *y) {
     }
 }
 
+// T == 1 with f32/f16/bf16 weights: each lane reads 16 bytes at a time (memory-bound GEMV)
+__global__ void k_gemv16(dmat W, const float *x, float *y) {
+    const int r = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
+    if (r >= W.rows) return;
+    const uint8_t *row = W.data + (size_t)r * W.rb;
+    const int per16 = W.type == GGML_TYPE_F32 ? 4 : 8, nvec = W.cols / per16;
+    float acc = 0.0f;
+    for (int v = lane; v < nvec; v += 32) {
+        const uint4 raw = ((const uint4 *)row)[v];
+        const float *xv = x + (size_t)v * per16;
+        if (W.type == GGML_TYPE_F32) {
+            const float *f = (const float *)&raw;
+            for (int i = 0; i < 4; i++) acc = fmaf(f[i], xv[i], acc);
+        } else {
+            const uint16_t *h = (const uint16_t *)&raw;
+            for (int i = 0; i < 8; i++) acc = fmaf(W.type == GGML_TYPE_BF16 ? __uint_as_float((uint32_t)h[i] << 16) : h2f(h[i]), xv[i], acc);
+        }
+    }
+    for (int k = nvec * per16 + lane; k < W.cols; k += 32) acc = fmaf(wget(row, W.type, k), x[k], acc);
+    acc = warp_sum(acc);
+    if (lane == 0) y[r] = acc;
+}
+
 __global__ void k_embed(dmat E, const int32_t *tok, float mult, float *x, int D) {
     const int t = blockIdx.x;
     const uint8_t *row = E.data + (size_t)tok[t] * E.rb;
@@ -170,15 +193,12 @@ __global__ void k_embed(dmat E, const int32_t *tok, float mult, float *x, int D)
     }
 }
 
-// out = w ⊙ (x / sqrt(mean(x²) + eps)) per row; optional scaled copies (µP input multipliers)
-__global__ void k_rmsnorm(const float *x, const float *w, float *out, int n, float eps, float *out2, float m2, float *out3, float m3) {
-    const size_t row = blockIdx.x;
-    const float *xr = x + row * n;
+// Σ v over the block (double, like the CPU norms); every thread gets the result
+__device__ double block_sum(double v) {
     __shared__ double part[32];
-    double ss = 0.0;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) ss += (double)xr[i] * xr[i];
-    for (int o = 16; o; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
-    if (threadIdx.x % 32 == 0) part[threadIdx.x / 32] = ss;
+    for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+    __syncthreads();
+    if (threadIdx.x % 32 == 0) part[threadIdx.x / 32] = v;
     __syncthreads();
     if (threadIdx.x == 0) {
         double s = 0.0;
@@ -186,7 +206,16 @@ __global__ void k_rmsnorm(const float *x, const float *w, float *out, int n, flo
         part[0] = s;
     }
     __syncthreads();
-    const float r = 1.0f / sqrtf((float)(part[0] / n) + eps);
+    return part[0];
+}
+
+// out = w ⊙ (x / sqrt(mean(x²) + eps)) per row; optional scaled copies (µP input multipliers)
+__global__ void k_rmsnorm(const float *x, const float *w, float *out, int n, float eps, float *out2, float m2, float *out3, float m3) {
+    const size_t row = blockIdx.x;
+    const float *xr = x + row * n;
+    double ss = 0.0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) ss += (double)xr[i] * xr[i];
+    const float r = 1.0f / sqrtf((float)(block_sum(ss) / n) + eps);
     for (int i = threadIdx.x; i < n; i += blockDim.x) {
         const float v = w[i] * (xr[i] * r);
         out[row * n + i] = v;
@@ -307,7 +336,6 @@ __global__ void k_gate(float *y, const float *zx, int Din, int E, int G, const f
     const int t = blockIdx.x / G, g = blockIdx.x % G, gs = E / G;
     float *yr = y + (size_t)t * E + g * gs;
     const float *z = zx + (size_t)t * Din + g * gs;
-    __shared__ double part[32];
     auto silu = [](float v) { return v / (1.0f + expf(-v)); };
     if (!rms || !before)
         for (int i = threadIdx.x; i < gs; i += blockDim.x) yr[i] *= silu(z[i]);
@@ -315,16 +343,7 @@ __global__ void k_gate(float *y, const float *zx, int Din, int E, int G, const f
     __syncthreads();
     double ss = 0.0;
     for (int i = threadIdx.x; i < gs; i += blockDim.x) ss += (double)yr[i] * yr[i];
-    for (int o = 16; o; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
-    if (threadIdx.x % 32 == 0) part[threadIdx.x / 32] = ss;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        double s = 0.0;
-        for (int i = 0; i < (int)(blockDim.x / 32); i++) s += part[i];
-        part[0] = s;
-    }
-    __syncthreads();
-    const float r = 1.0f / sqrtf((float)(part[0] / gs) + eps);
+    const float r = 1.0f / sqrtf((float)(block_sum(ss) / gs) + eps);
     for (int i = threadIdx.x; i < gs; i += blockDim.x) {
         float v = w[g * gs + i] * (yr[i] * r);
         if (before) v *= silu(z[i]);
@@ -332,16 +351,18 @@ __global__ void k_gate(float *y, const float *zx, int Din, int E, int G, const f
     }
 }
 
-// causal attention against the KV cache, online softmax; one warp per (token, query head),
-// lanes split the head dimension
+// causal attention against the KV cache, online softmax. One block per (token, query head):
+// its 8 warps take interleaved groups of 4 keys (4 loads in flight per warp), lanes split the head
+// dimension, and the 8 partial softmax states are merged at the end (flash-decoding style).
+#define ATT_WARPS 8
+__device__ __forceinline__ float kvload(const void *p, size_t i, int f16) { return f16 ? __half2float(((const __half *)p)[i]) : ((const float *)p)[i]; }
+
 __global__ void k_attn(const float *q, const void *kc, const void *vc, float *out, int T, int pos0, int nh, int nkv, int dh, int n_ctx, int layer, int kv_f16) {
-    const int wid = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
-    if (wid >= T * nh) return;
-    const int t = wid / nh, j = wid % nh, kvh = j / (nh / nkv), kvd = nkv * dh, n = pos0 + t + 1;
+    const int t = blockIdx.x / nh, j = blockIdx.x % nh, w = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int kvh = j / (nh / nkv), kvd = nkv * dh, n = pos0 + t + 1, per = (dh + 31) / 32;
     const float scale = (float)(1.0 / sqrt((double)dh));
     const float *qt = q + (size_t)t * nh * dh + j * dh;
     float qv[8], acc[8];
-    const int per = (dh + 31) / 32;
     for (int i = 0; i < per; i++) {
         const int d = lane + 32 * i;
         qv[i] = d < dh ? qt[d] : 0.0f;
@@ -349,27 +370,60 @@ __global__ void k_attn(const float *q, const void *kc, const void *vc, float *ou
     }
     float m = -INFINITY, l = 0.0f;
     const size_t base = (size_t)layer * n_ctx * kvd + (size_t)kvh * dh;
-    for (int s = 0; s < n; s++) {
-        float part = 0.0f;
-        for (int i = 0; i < per; i++) {
-            const int d = lane + 32 * i;
-            if (d < dh) part += (kv_f16 ? __half2float(((const __half *)kc)[base + (size_t)s * kvd + d]) : ((const float *)kc)[base + (size_t)s * kvd + d]) * qv[i];
+    for (int s0 = 4 * w; s0 < n; s0 += 4 * ATT_WARPS) {
+        float sc[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            const int s = s0 + u;
+            float part = 0.0f;
+            if (s < n)
+                for (int i = 0; i < per; i++) {
+                    const int d = lane + 32 * i;
+                    if (d < dh) part += kvload(kc, base + (size_t)s * kvd + d, kv_f16) * qv[i];
+                }
+            sc[u] = s < n ? warp_sum(part) * scale : -INFINITY;
         }
-        const float sc = warp_sum(part) * scale;
-        const float mn = fmaxf(m, sc);
-        const float corr = expf(m - mn), ps = expf(sc - mn);
-        l = l * corr + ps;
+        const float mn = fmaxf(fmaxf(fmaxf(m, sc[0]), fmaxf(sc[1], sc[2])), sc[3]);
+        const float corr = expf(m - mn);
+        float ps[4];
+        for (int u = 0; u < 4; u++) ps[u] = s0 + u < n ? expf(sc[u] - mn) : 0.0f;
+        l = l * corr + ps[0] + ps[1] + ps[2] + ps[3];
         for (int i = 0; i < per; i++) {
             const int d = lane + 32 * i;
-            const float vv = d < dh ? (kv_f16 ? __half2float(((const __half *)vc)[base + (size_t)s * kvd + d]) : ((const float *)vc)[base + (size_t)s * kvd + d]) : 0.0f;
-            acc[i] = acc[i] * corr + ps * vv;
+            float a = acc[i] * corr;
+            if (d < dh)
+#pragma unroll
+                for (int u = 0; u < 4; u++)
+                    if (s0 + u < n) a += ps[u] * kvload(vc, base + (size_t)(s0 + u) * kvd + d, kv_f16);
+            acc[i] = a;
         }
         m = mn;
     }
-    float *o = out + (size_t)t * nh * dh + j * dh;
+    // merge the warps' partial states
+    __shared__ float sm[ATT_WARPS], sl[ATT_WARPS], sacc[ATT_WARPS][256];
+    if (lane == 0) {
+        sm[w] = m;
+        sl[w] = l;
+    }
     for (int i = 0; i < per; i++) {
         const int d = lane + 32 * i;
-        if (d < dh) o[d] = acc[i] / l;
+        if (d < dh) sacc[w][d] = acc[i];
+    }
+    __syncthreads();
+    if (w == 0) {
+        float M = -INFINITY;
+        for (int k = 0; k < ATT_WARPS; k++) M = fmaxf(M, sm[k]);
+        float L = 0.0f;
+        for (int k = 0; k < ATT_WARPS; k++) L += sm[k] == -INFINITY ? 0.0f : sl[k] * expf(sm[k] - M);
+        float *o = out + (size_t)t * nh * dh + j * dh;
+        for (int i = 0; i < per; i++) {
+            const int d = lane + 32 * i;
+            if (d >= dh) continue;
+            float a = 0.0f;
+            for (int k = 0; k < ATT_WARPS; k++)
+                if (sm[k] != -INFINITY) a += sacc[k][d] * expf(sm[k] - M);
+            o[d] = a / L;
+        }
     }
 }
 
@@ -522,6 +576,10 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
 }
 
 static void matmul(const dmat &W, const float *x, int T, float *y) {
+    if (T == 1 && (W.type == GGML_TYPE_F32 || W.type == GGML_TYPE_F16 || W.type == GGML_TYPE_BF16) && W.rb % 16 == 0) {
+        k_gemv16<<<(W.rows + 7) / 8, 256>>>(W, x, y);
+        return;
+    }
     dim3 grid((W.rows + 7) / 8, (T + MM_T - 1) / MM_T);
     k_matmul<<<grid, 256>>>(W, x, T, y);
 }
@@ -556,7 +614,7 @@ extern "C" int fh1_cuda_forward(fh1_cuda *c, const int32_t *tokens, int T, int p
         k_scan<<<blocks((size_t)H * P * 32), 256>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, hp->n_group, E, Cd);
         k_gate<<<T * hp->n_group, 256>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
         // attention over the KV cache
-        k_attn<<<blocks((size_t)T * hp->n_head * 32), 256>>>(c->q, c->k_cache, c->v_cache, c->att, T, pos0, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16);
+        k_attn<<<T * hp->n_head, 32 * ATT_WARPS>>>(c->q, c->k_cache, c->v_cache, c->att, T, pos0, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16);
         // output projections, then x' = x + (s + a)
         matmul(l.ssm_out, c->y, T, c->so);
         matmul(l.wo, c->att, T, c->ao);

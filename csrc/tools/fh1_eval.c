@@ -21,10 +21,11 @@ int main(int argc, char **argv) {
         return 2;
     }
     fh1_context_params cp = fh1_context_default_params();
-    int decode = 0;
+    int decode = 0, bench_gen = 0;
     int chunks[64], n_chunks = 0;
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--decode")) decode = 1;
+        else if (!strcmp(argv[i], "--bench") && i + 1 < argc) bench_gen = atoi(argv[++i]); /* pp over the ids, then tg of N tokens */
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) cp.n_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
             const char *d = argv[++i];
@@ -58,6 +59,21 @@ int main(int argc, char **argv) {
     fh1_model_info info;
     fh1_model_get_info(m, &info);
     const int V = info.n_vocab;
+    if (bench_gen > 0) {
+        /* llama-bench style: warm-up, then timed prompt (last logits only) and timed generation */
+        for (int rep = 0; rep < 3; rep++) {
+            fh1_reset(c);
+            double a = now();
+            if (fh1_decode(c, ids, n, 0, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
+            double b = now();
+            int32_t tok = ids[n - 1];
+            for (int g = 0; g < bench_gen; g++)
+                if (fh1_decode(c, &tok, 1, 0, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
+            double e = now();
+            if (rep) printf("%s: pp%d %.1f t/s, tg%d %.2f t/s (%.2f ms/token)\n", fh1_context_backend(c), n, n / (b - a), bench_gen, bench_gen / (e - b), 1e3 * (e - b) / bench_gen);
+        }
+        return 0;
+    }
     float *all = malloc(sizeof(float) * (size_t)V * n);
     double t1 = now();
     int pos = 0, ci = 0;

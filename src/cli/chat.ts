@@ -14,6 +14,7 @@ import { onInterrupt } from './interrupt.js';
 import { resolveModelArg } from './model-arg.js';
 import { parseIntOption } from './options.js';
 import { addSamplingOptions, samplingFrom, type SamplingFlags } from './sampling-options.js';
+import { readStdin } from '../util/stdin.js';
 
 interface ChatOptions extends SamplingFlags {
   ctxSize: string;
@@ -23,12 +24,6 @@ interface ChatOptions extends SamplingFlags {
   kvType: 'f16' | 'f32';
   device: 'auto' | 'cpu' | 'cuda';
   chatTemplate?: string;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function chatCommand(): Command {

@@ -8,6 +8,7 @@ import { onInterrupt } from './interrupt.js';
 import { parseIntOption } from './options.js';
 import { addSamplingOptions, samplingFrom, type SamplingFlags } from './sampling-options.js';
 import { resolveModelArg } from './model-arg.js';
+import { readStdin } from '../util/stdin.js';
 
 interface RunOptions extends SamplingFlags {
   prompt?: string;
@@ -26,12 +27,6 @@ interface RunOptions extends SamplingFlags {
   chatTemplate?: string;
   json?: boolean;
   stats?: boolean;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function runCommand(): Command {

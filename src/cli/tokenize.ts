@@ -4,12 +4,7 @@ import { readGGUF } from '../gguf/reader.js';
 import { tokenizerFromGGUF } from '../tokenizer/from-gguf.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { UsageError } from '../util/errors.js';
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
+import { readStdin } from '../util/stdin.js';
 
 export function tokenizeCommand(): Command {
   return new Command('tokenize')
