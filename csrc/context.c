@@ -81,6 +81,14 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
     c->gemm_scratch_floats = FH1_GEMM_SCRATCH(hp->n_ff > hp->d_inner ? (hp->n_ff > D ? hp->n_ff : (int)D) : (hp->d_inner > (int)D ? hp->d_inner : (int)D));
     if ((size_t)hp->n_head * (size_t)hp->head_dim > c->gemm_scratch_floats / (GEMM_TB + 8)) c->gemm_scratch_floats = FH1_GEMM_SCRATCH(hp->n_head * hp->head_dim);
     c->gemm_scratch = falloc((size_t)c->n_threads * c->gemm_scratch_floats, &ok);
+    {
+        /* chunked SSD scan: B, C, Bᵀ, X̃, X̃ᵀ, CB, M, Y, Yo, dS, α + its own GEMM scratch (widest: 64 or N) */
+        const size_t Q = 64, P = (size_t)hp->ssm_head_dim, N = (size_t)hp->d_state;
+        const size_t kmax = N > Q ? N : Q;
+        c->ssd_scratch_floats = 3 * Q * N + 2 * Q * P + 2 * Q * Q + 2 * Q * P + P * N + Q + FH1_GEMM_SCRATCH(kmax);
+        const char *scan = getenv("FALCON_H1_SCAN");
+        if (scan && strcmp(scan, "chunked") == 0) c->ssd_scratch = falloc((size_t)c->n_threads * c->ssd_scratch_floats, &ok);
+    }
     c->logits_cap = 1;
     c->logits = falloc((size_t)hp->n_vocab, &ok);
     if (ok) c->pool = fh1_pool_new(c->n_threads);
@@ -124,7 +132,7 @@ void fh1_context_free(fh1_context *c) {
     if (c->u_attn != c->u) free(c->u_attn);
     void *bufs[] = {c->k_cache, c->v_cache, c->conv_state, c->ssm_state, c->x, c->u, c->zxbcdt, c->conv_in, c->xbc, c->dt, c->y,
                     c->q, c->k, c->v, c->att, c->ssm_out, c->attn_out, c->gate, c->up, c->ffn_out, c->rope_cos, c->rope_sin,
-                    c->scores, c->dtB, c->head_in, c->gemm_scratch, c->logits};
+                    c->scores, c->dtB, c->head_in, c->gemm_scratch, c->ssd_scratch, c->logits};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) free(bufs[i]);
     free(c);
 }

@@ -44,6 +44,8 @@ struct fh1_context {
     float *head_in;    /* [B][D] final norm output */
     float *gemm_scratch; /* [n_threads][gemm_scratch_floats] */
     size_t gemm_scratch_floats; /* FH1_GEMM_SCRATCH(widest matrix row) */
+    float *ssd_scratch;  /* [n_threads][ssd_scratch_floats] chunked-scan work space (NULL: recurrence only) */
+    size_t ssd_scratch_floats;
 
     float *logits;     /* [logits_cap][V] */
     int logits_cap, n_logits;
