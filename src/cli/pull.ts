@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { copyFileSync, mkdirSync, realpathSync, renameSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import cliProgress from 'cli-progress';
 import { fetchModel } from '../hub/fetch-model.js';
 import { parseRepoRef, pull, type PullOptions } from '../hub/pull.js';
@@ -52,6 +54,18 @@ export function pullProgress(quiet: boolean): Pick<PullOptions, 'onStart' | 'onF
   };
 }
 
+/** Copies files (resolving the cache's links) under `dir`, keeping their paths relative to `base`. */
+function copyInto(dir: string, files: string[], base: string): string[] {
+  return files.map((f) => {
+    const dst = join(dir, relative(base, f));
+    mkdirSync(dirname(dst), { recursive: true });
+    const tmp = `${dst}.tmp-${process.pid}`;
+    copyFileSync(realpathSync(f), tmp);
+    renameSync(tmp, dst);
+    return dst;
+  });
+}
+
 export function pullCommand(): Command {
   return new Command('pull')
     .description('download a Falcon-H1 checkpoint (or one GGUF) from the Hugging Face Hub into the shared HF cache')
@@ -62,9 +76,10 @@ export function pullCommand(): Command {
     .option('--token <token>', 'Hugging Face token (default: HF_TOKEN, HF_TOKEN_PATH, HF_HOME/token)')
     .option('--offline', 'use the cache only (also HF_HUB_OFFLINE=1)')
     .option('--connections <n>', 'parallel range requests per large file', '4')
+    .option('-o, --output-dir <dir>', 'also copy the downloaded files (or the GGUF) into this directory, like --local-dir')
     .option('--json', 'print a JSON summary on stdout')
     .option('-q, --quiet', 'no progress output')
-    .action(async (spec: string, o: { include: string[]; gguf?: string; quantize?: string; token?: string; offline?: boolean; connections: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (spec: string, o: { include: string[]; gguf?: string; quantize?: string; token?: string; offline?: boolean; connections: string; outputDir?: string; json?: boolean; quiet?: boolean }) => {
       const ref = parseRepoRef(spec);
       const abort = new AbortController();
       onInterrupt(() => abort.abort(new Error('interrupted')));
@@ -83,12 +98,18 @@ export function pullCommand(): Command {
         if (o.quantize) {
           const r = await fetchModel(spec, { ...opts, quantize: o.quantize, log: (m) => process.stderr.write(`${m}\n`) });
           progress.stop();
-          if (o.json) process.stdout.write(JSON.stringify({ ...r.pulled, gguf: r.path }) + '\n');
-          else process.stdout.write(`${r.path}\n`);
+          const path = o.outputDir ? copyInto(o.outputDir, [r.path], dirname(r.path))[0] : r.path;
+          if (o.json) process.stdout.write(JSON.stringify({ ...r.pulled, gguf: path }) + '\n');
+          else process.stdout.write(`${path}\n`);
           return;
         }
         const r = await pull(ref, opts);
         progress.stop();
+        if (o.outputDir) {
+          copyInto(o.outputDir, r.files.map((f) => f.local), r.snapshot);
+          for (const f of r.files) f.local = join(o.outputDir, f.path);
+          r.snapshot = o.outputDir;
+        }
         if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
         else process.stdout.write(`${o.gguf ? r.files[0].local : r.snapshot}\n`);
       } catch (e) {

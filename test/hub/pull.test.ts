@@ -143,6 +143,16 @@ describe('tokens, cache root and offline mode', () => {
 });
 
 describe('GGUF repos, --quantize, run with a repo id, ls and rm', () => {
+  it('-o copies the checkpoint into a directory as well', async () => {
+    const cache = tempDir();
+    const out = join(tempDir(), 'local');
+    const r = await cliAsync(['pull', 'tiiuae/tiny-a', '-o', out, '-q'], { env: { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: cache } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(out);
+    expect(lstatSync(join(out, 'model.safetensors')).isSymbolicLink()).toBe(false);
+    expect(readFileSync(join(out, 'model.safetensors'))).toEqual(readFileSync(join(modelDir('tiny-a/hf'), 'model.safetensors')));
+  });
+
   it('--gguf picks the matching file of a -GGUF repo', async () => {
     const cache = tempDir();
     const r = await cliAsync(['pull', 'tiiuae/tiny-a-GGUF', '--gguf', 'bf16', '-q'], { env: { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: cache } });
