@@ -7,6 +7,8 @@ import { writeSyntheticModel } from '../../src/bench/synthetic.js';
 import { SHAPES } from '../../src/bench/shapes.js';
 
 const SESSION = `fh1-test-${process.pid}`;
+// Ink renders only a final frame when it thinks it runs in CI, so the terminal under test must not inherit CI=true
+const ENV = 'env -u CI -u CONTINUOUS_INTEGRATION -u GITHUB_ACTIONS';
 const tmux = (...a: string[]) => execFileSync('tmux', a, { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-t', SESSION, '-p', '-S', '-200');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,12 +39,14 @@ describe('chat in a real terminal (tmux)', () => {
   it('chats, regenerates, shows stats, stops a reply with Ctrl-C and exits 130 on a double Ctrl-C', async () => {
     const model = await convertedFixture('tiny-a', 'f32');
     const bin = join(__dirname, '..', '..', 'bin', 'falcon-h1.js');
-    tmux('new-session', '-d', '-s', SESSION, '-x', '140', '-y', '50', `${process.execPath} ${bin} chat ${model} --temp 0 -n 12; echo EXIT=$?; sleep 600`);
+    tmux('new-session', '-d', '-s', SESSION, '-x', '140', '-y', '50', `${ENV} ${process.execPath} ${bin} chat ${model} --temp 0 -n 12; echo EXIT=$?; sleep 600`);
     await waitFor(/ctx .* 0\/4096/);
     tmux('send-keys', '-t', SESSION, 'Hello there', 'Enter');
     await waitFor(/> Hello there[\s\S]*last: \d+ t\/s prompt/);
     tmux('send-keys', '-t', SESSION, '/regen', 'Enter');
     await waitFor(/regenerating the last reply/);
+    // the regenerated reply reuses the cached prompt, so its stats show 0 prompt tokens once it is done
+    await waitFor(/last: 0 t\/s prompt/);
     tmux('send-keys', '-t', SESSION, '/stats', 'Enter');
     await waitFor(/prompt \d+ tokens at [\d.]+ t\/s · generation 12 tokens/);
     tmux('send-keys', '-t', SESSION, 'C-c');
@@ -52,7 +56,7 @@ describe('chat in a real terminal (tmux)', () => {
     tmux('kill-session', '-t', SESSION);
 
     // Ctrl-C while generating stops the reply and keeps it, marked interrupted
-    tmux('new-session', '-d', '-s', SESSION, '-x', '140', '-y', '50', `${process.execPath} ${bin} chat ${slow} -c 65536; echo EXIT=$?; sleep 600`);
+    tmux('new-session', '-d', '-s', SESSION, '-x', '140', '-y', '50', `${ENV} ${process.execPath} ${bin} chat ${slow} -c 65536; echo EXIT=$?; sleep 600`);
     await waitFor(/ctx .* 0\/65536/, 30000);
     tmux('send-keys', '-t', SESSION, 'go on', 'Enter');
     await waitFor(/Ctrl-C stops/);
