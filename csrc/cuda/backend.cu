@@ -56,6 +56,7 @@ struct fh1_cuda {
     // scratch [B][...]
     int32_t *tok;
     float *x, *u, *us, *ua, *zx, *xbc, *dt, *y, *q, *k, *v, *att, *so, *ao, *g, *up, *fo, *hin, *logits;
+    float *att_part; // split-K decode attention: per (head, split) partial max, sum and output row
 };
 
 // ---- weight element access (mirrors quant/quants.c fh1_dequantize_row) --------------------------
@@ -161,27 +162,52 @@ __global__ void k_matmul(dmat W, const float *x, int T, float *y) {
     }
 }
 
-// T == 1 with f32/f16/bf16 weights: each lane reads 16 bytes at a time (memory-bound GEMV)
+// T == 1 with f32/f16/bf16 weights (memory-bound GEMV): each warp takes GEMV_ROWS rows so every
+// x vector it loads serves several rows, each lane reads 16 bytes of weights per row at a time,
+// and the loop is unrolled to keep several loads in flight.
+#define GEMV_ROWS 2
+#define GEMV_WARPS 4
 __global__ void k_gemv16(dmat W, const float *x, float *y) {
-    const int r = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
-    if (r >= W.rows) return;
-    const uint8_t *row = W.data + (size_t)r * W.rb;
-    const int per16 = W.type == GGML_TYPE_F32 ? 4 : 8, nvec = W.cols / per16;
-    float acc = 0.0f;
+    const int warp = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
+    const int r0 = warp * GEMV_ROWS;
+    if (r0 >= W.rows) return;
+    const int nr = min(GEMV_ROWS, W.rows - r0);
+    const bool f32 = W.type == GGML_TYPE_F32, bf16 = W.type == GGML_TYPE_BF16;
+    const int per16 = f32 ? 4 : 8, nvec = W.cols / per16;
+    float acc[GEMV_ROWS];
+    for (int r = 0; r < GEMV_ROWS; r++) acc[r] = 0.0f;
+#pragma unroll 4
     for (int v = lane; v < nvec; v += 32) {
-        const uint4 raw = ((const uint4 *)row)[v];
-        const float *xv = x + (size_t)v * per16;
-        if (W.type == GGML_TYPE_F32) {
-            const float *f = (const float *)&raw;
-            for (int i = 0; i < 4; i++) acc = fmaf(f[i], xv[i], acc);
-        } else {
-            const uint16_t *h = (const uint16_t *)&raw;
-            for (int i = 0; i < 8; i++) acc = fmaf(W.type == GGML_TYPE_BF16 ? __uint_as_float((uint32_t)h[i] << 16) : h2f(h[i]), xv[i], acc);
+        const float4 *xp = (const float4 *)(x + (size_t)v * per16);
+        float xv[8];
+        const float4 x0 = xp[0];
+        xv[0] = x0.x, xv[1] = x0.y, xv[2] = x0.z, xv[3] = x0.w;
+        if (!f32) {
+            const float4 x1 = xp[1];
+            xv[4] = x1.x, xv[5] = x1.y, xv[6] = x1.z, xv[7] = x1.w;
+        }
+#pragma unroll
+        for (int r = 0; r < GEMV_ROWS; r++) {
+            if (r >= nr) break;
+            const uint4 raw = ((const uint4 *)(W.data + (size_t)(r0 + r) * W.rb))[v];
+            float a = acc[r];
+            if (f32) {
+                const float *f = (const float *)&raw;
+                for (int i = 0; i < 4; i++) a = fmaf(f[i], xv[i], a);
+            } else {
+                const uint16_t *h = (const uint16_t *)&raw;
+                for (int i = 0; i < 8; i++) a = fmaf(bf16 ? __uint_as_float((uint32_t)h[i] << 16) : h2f(h[i]), xv[i], a);
+            }
+            acc[r] = a;
         }
     }
-    for (int k = nvec * per16 + lane; k < W.cols; k += 32) acc = fmaf(wget(row, W.type, k), x[k], acc);
-    acc = warp_sum(acc);
-    if (lane == 0) y[r] = acc;
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = W.data + (size_t)(r0 + r) * W.rb;
+        float a = acc[r];
+        for (int k = nvec * per16 + lane; k < W.cols; k += 32) a = fmaf(wget(row, W.type, k), x[k], a);
+        a = warp_sum(a);
+        if (lane == 0) y[r0 + r] = a;
+    }
 }
 
 __global__ void k_embed(dmat E, const int32_t *tok, float mult, float *x, int D) {
@@ -355,11 +381,18 @@ __global__ void k_gate(float *y, const float *zx, int Din, int E, int G, const f
 // its 8 warps take interleaved groups of 4 keys (4 loads in flight per warp), lanes split the head
 // dimension, and the 8 partial softmax states are merged at the end (flash-decoding style).
 #define ATT_WARPS 8
+#define ATT_SPLIT_KEYS 128 // keys per split block in decode
+#define ATT_MAX_SPLITS 64
 __device__ __forceinline__ float kvload(const void *p, size_t i, int f16) { return f16 ? __half2float(((const __half *)p)[i]) : ((const float *)p)[i]; }
 
-__global__ void k_attn(const float *q, const void *kc, const void *vc, float *out, int T, int pos0, int nh, int nkv, int dh, int n_ctx, int layer, int kv_f16) {
-    const int t = blockIdx.x / nh, j = blockIdx.x % nh, w = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int kvh = j / (nh / nkv), kvd = nkv * dh, n = pos0 + t + 1, per = (dh + 31) / 32;
+// With nsplit > 1 (decode, T == 1) block (j, split) takes only keys [split·chunk, (split+1)·chunk) and
+// writes its partial (max, sum, unnormalised output) to part; k_attn_merge then combines the splits,
+// so a long context spreads over the whole GPU instead of one block per head.
+__global__ void k_attn(const float *q, const void *kc, const void *vc, float *out, int T, int pos0, int nh, int nkv, int dh, int n_ctx, int layer, int kv_f16, int nsplit, float *part) {
+    const int split = blockIdx.x % nsplit, bt = blockIdx.x / nsplit;
+    const int t = bt / nh, j = bt % nh, w = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int kvh = j / (nh / nkv), kvd = nkv * dh, n_all = pos0 + t + 1, per = (dh + 31) / 32;
+    const int chunk = (n_all + nsplit - 1) / nsplit, k0 = split * chunk, n = min(n_all, k0 + chunk);
     const float scale = (float)(1.0 / sqrt((double)dh));
     const float *qt = q + (size_t)t * nh * dh + j * dh;
     float qv[8], acc[8];
@@ -370,7 +403,7 @@ __global__ void k_attn(const float *q, const void *kc, const void *vc, float *ou
     }
     float m = -INFINITY, l = 0.0f;
     const size_t base = (size_t)layer * n_ctx * kvd + (size_t)kvh * dh;
-    for (int s0 = 4 * w; s0 < n; s0 += 4 * ATT_WARPS) {
+    for (int s0 = k0 + 4 * w; s0 < n; s0 += 4 * ATT_WARPS) {
         float sc[4];
 #pragma unroll
         for (int u = 0; u < 4; u++) {
@@ -415,15 +448,40 @@ __global__ void k_attn(const float *q, const void *kc, const void *vc, float *ou
         for (int k = 0; k < ATT_WARPS; k++) M = fmaxf(M, sm[k]);
         float L = 0.0f;
         for (int k = 0; k < ATT_WARPS; k++) L += sm[k] == -INFINITY ? 0.0f : sl[k] * expf(sm[k] - M);
-        float *o = out + (size_t)t * nh * dh + j * dh;
+        float *o = nsplit > 1 ? part + ((size_t)j * nsplit + split) * (dh + 2) : out + (size_t)t * nh * dh + j * dh;
         for (int i = 0; i < per; i++) {
             const int d = lane + 32 * i;
             if (d >= dh) continue;
             float a = 0.0f;
             for (int k = 0; k < ATT_WARPS; k++)
                 if (sm[k] != -INFINITY) a += sacc[k][d] * expf(sm[k] - M);
-            o[d] = a / L;
+            o[d] = nsplit > 1 ? a : a / L;
         }
+        if (nsplit > 1 && lane == 0) {
+            o[dh] = M;
+            o[dh + 1] = L;
+        }
+    }
+}
+
+// combine the splits of one decode token: out[j] = Σ_s e^(M_s − M)·acc_s / Σ_s e^(M_s − M)·L_s
+__global__ void k_attn_merge(const float *part, float *out, int nsplit, int dh) {
+    const int j = blockIdx.x;
+    const float *pj = part + (size_t)j * nsplit * (dh + 2);
+    float M = -INFINITY;
+    for (int s = 0; s < nsplit; s++) M = fmaxf(M, pj[(size_t)s * (dh + 2) + dh]);
+    float L = 0.0f;
+    for (int s = 0; s < nsplit; s++) {
+        const float ms = pj[(size_t)s * (dh + 2) + dh];
+        if (ms != -INFINITY) L += pj[(size_t)s * (dh + 2) + dh + 1] * expf(ms - M);
+    }
+    for (int d = threadIdx.x; d < dh; d += blockDim.x) {
+        float a = 0.0f;
+        for (int s = 0; s < nsplit; s++) {
+            const float ms = pj[(size_t)s * (dh + 2) + dh];
+            if (ms != -INFINITY) a += pj[(size_t)s * (dh + 2) + d] * expf(ms - M);
+        }
+        out[(size_t)j * dh + d] = a / L;
     }
 }
 
@@ -564,7 +622,8 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
          dalloc(c, &c->ua, B * D * 4, err, err_len) && dalloc(c, &c->zx, B * hp->in_proj_dim * 4, err, err_len) &&
          dalloc(c, &c->xbc, B * hp->conv_dim * 4, err, err_len) && dalloc(c, &c->dt, B * hp->ssm_n_head * 4, err, err_len) &&
          dalloc(c, &c->y, B * hp->d_inner * 4, err, err_len) && dalloc(c, &c->q, B * qd * 4, err, err_len) && dalloc(c, &c->k, B * kvd * 4, err, err_len) &&
-         dalloc(c, &c->v, B * kvd * 4, err, err_len) && dalloc(c, &c->att, B * qd * 4, err, err_len) && dalloc(c, &c->so, B * D * 4, err, err_len) &&
+         dalloc(c, &c->v, B * kvd * 4, err, err_len) && dalloc(c, &c->att, B * qd * 4, err, err_len) &&
+         dalloc(c, &c->att_part, (size_t)hp->n_head * ATT_MAX_SPLITS * (hp->head_dim + 2) * 4, err, err_len) && dalloc(c, &c->so, B * D * 4, err, err_len) &&
          dalloc(c, &c->ao, B * D * 4, err, err_len) && dalloc(c, &c->g, B * hp->n_ff * 4, err, err_len) && dalloc(c, &c->up, B * hp->n_ff * 4, err, err_len) &&
          dalloc(c, &c->fo, B * D * 4, err, err_len) && dalloc(c, &c->hin, B * D * 4, err, err_len) &&
          dalloc(c, &c->logits, B * (size_t)hp->n_vocab * 4, err, err_len);
@@ -577,7 +636,8 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
 
 static void matmul(const dmat &W, const float *x, int T, float *y) {
     if (T == 1 && (W.type == GGML_TYPE_F32 || W.type == GGML_TYPE_F16 || W.type == GGML_TYPE_BF16) && W.rb % 16 == 0) {
-        k_gemv16<<<(W.rows + 7) / 8, 256>>>(W, x, y);
+        const int per_block = GEMV_ROWS * GEMV_WARPS;
+        k_gemv16<<<(W.rows + per_block - 1) / per_block, 32 * GEMV_WARPS>>>(W, x, y);
         return;
     }
     dim3 grid((W.rows + 7) / 8, (T + MM_T - 1) / MM_T);
@@ -614,7 +674,14 @@ extern "C" int fh1_cuda_forward(fh1_cuda *c, const int32_t *tokens, int T, int p
         k_scan<<<blocks((size_t)H * P * 32), 256>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, hp->n_group, E, Cd);
         k_gate<<<T * hp->n_group, 256>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
         // attention over the KV cache
-        k_attn<<<T * hp->n_head, 32 * ATT_WARPS>>>(c->q, c->k_cache, c->v_cache, c->att, T, pos0, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16);
+        if (T == 1 && pos0 + 1 > 2 * ATT_SPLIT_KEYS) {
+            // decode at depth: split the keys so every SM gets work, then merge
+            const int nsplit = min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
+            k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS>>>(c->q, c->k_cache, c->v_cache, c->att, 1, pos0, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16, nsplit, c->att_part);
+            k_attn_merge<<<hp->n_head, 128>>>(c->att_part, c->att, nsplit, dh);
+        } else {
+            k_attn<<<T * hp->n_head, 32 * ATT_WARPS>>>(c->q, c->k_cache, c->v_cache, c->att, T, pos0, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16, 1, nullptr);
+        }
         // output projections, then x' = x + (s + a)
         matmul(l.ssm_out, c->y, T, c->so);
         matmul(l.wo, c->att, T, c->ao);

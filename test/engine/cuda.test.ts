@@ -5,7 +5,7 @@ import { Model, cudaDevices } from '../../src/engine/engine.js';
 import { convertedFixture, maxDiff, readLogits, referenceCases } from '../helpers/fixtures.js';
 
 const gpus = cudaDevices();
-if (!gpus) console.log('cuda.test: no CUDA device here: the GPU oracle is skipped (run .device/run.sh on a GPU machine)');
+if (!gpus) console.log('cuda.test: no CUDA device here: the GPU oracle is skipped (run bench/gpu/run.sh on a GPU machine)');
 
 describe('CUDA backend', () => {
   it.skipIf(gpus > 0)('without a GPU: --device cuda is a clear error, auto falls back to the CPU', async () => {

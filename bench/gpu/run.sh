@@ -1,0 +1,32 @@
+#!/bin/bash
+# Runs on the GPU machine: build the C core + CUDA backend, compare every fixture case with HF.
+# Data: node bench/gpu/prepare.mjs (on a machine with Node), then carry bench/gpu/data to the GPU machine.
+cd "$(dirname "$0")/../.."
+set -x
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
+nvcc -O3 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -Xcompiler -fPIC -c csrc/cuda/backend.cu -o /tmp/backend.o || exit 1
+gcc -O3 -std=gnu11 -ffp-contract=off -DFH1_CUDA -I/usr/local/cuda/include -o /tmp/fh1_eval csrc/tools/fh1_eval.c csrc/model.c csrc/context.c csrc/gguf.c csrc/sample.c csrc/cpu/*.c quant/quants.c /tmp/backend.o -L/usr/local/cuda/lib64 -lcudart_static -lstdc++ -ldl -lrt -lm -lpthread || exit 1
+gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm
+set +x
+D=${FH1_GPU_DATA:-bench/gpu/data}
+for m in "ta-f32 tiny-a" "ta-bf16k tiny-a" "ta-bf16 tiny-a" "tb-f32 tiny-b" "tb-f32k tiny-b"; do set -- $m
+  for c in chat short long; do
+    for mode in "" "--decode" "--chunks 7,50"; do
+      [ -f $D/$2-$c.ids ] || continue
+      /tmp/fh1_eval $D/$1.gguf $D/$2-$c.ids /tmp/o.f32 --device cuda --kv f32 $mode 2>/tmp/err.txt || { cat /tmp/err.txt; continue; }
+      echo "$1 $c [$mode] $(tail -1 /tmp/err.txt | sed 's/.*eval/eval/') :: $(/tmp/cmp /tmp/o.f32 $D/$2-$c.ref 1024)"
+    done
+  done
+done
+/tmp/fh1_eval $D/ta-f32.gguf $D/long16k.ids /tmp/o16.f32 --device cuda --kv f32 --ctx 16384 2>&1 | tail -1
+echo "long16k :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
+/tmp/fh1_eval $D/ta-f32.gguf $D/long16k.ids /tmp/o16.f32 --device cuda --kv f32 --ctx 16384 --decode 2>&1 | tail -1
+echo "long16k decoded one token at a time (split-K attention) :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
+/tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda 2>/dev/null; echo "ta-f32 long f16 KV :: $(/tmp/cmp /tmp/o.f32 $D/tiny-a-long.ref 1024)"
+for q in ta-q8_0:tiny-a-long.ids:1024 mini-q4km:mini.ids:2048 mini-q6k:mini.ids:2048 mini-q5km:mini.ids:2048; do IFS=: read f ids V <<< "$q"
+  /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 2>/dev/null; /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/c.f32 --device cpu --kv f32 2>/dev/null
+  echo "$f GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
+done
+echo "--- compute-sanitizer memcheck (tiny-b chat, prefill + decode)"
+compute-sanitizer --tool memcheck --leak-check full /tmp/fh1_eval $D/tb-f32.gguf $D/tiny-b-chat.ids /tmp/o.f32 --device cuda --chunks 5,7 2>&1 | tail -4
+compute-sanitizer --tool memcheck /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda --decode 2>&1 | tail -2
