@@ -184,11 +184,7 @@ static void attention(fh1_context *c, int il, int T, int pos0, int ith, int nth)
                 if (sc[s] > mx) mx = sc[s];
             }
         }
-        float sum = 0.0f;
-        for (int s = 0; s < n; s++) {
-            sc[s] = expf(sc[s] - mx);
-            sum += sc[s];
-        }
+        const float sum = c->simd->exp_shift_sum(sc, mx, n);
         const float inv = 1.0f / sum;
         memset(o, 0, sizeof(float) * dh);
         if (c->kv_type == FH1_KV_F16) {

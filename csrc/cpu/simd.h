@@ -19,6 +19,7 @@ typedef struct {
     float (*ssm_row)(float *s, const float *dtB, const float *C, float dA, float x, int n);
     void (*mul_silu)(float *y, const float *z, int n); /* y[i] *= silu(z[i]) */
     void (*silu)(const float *in, float *out, int n);  /* out[i] = silu(in[i]) */
+    float (*exp_shift_sum)(float *x, float m, int n);  /* x[i] = exp(x[i] − m); returns Σ x[i] */
 } fh1_simd;
 
 /* Prefill uses the blocked GEMM from this many tokens on (below it, packing does not pay off). */

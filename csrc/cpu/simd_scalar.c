@@ -57,6 +57,15 @@ static void silu_scalar(const float *in, float *out, int n) {
     for (int i = 0; i < n; i++) out[i] = in[i] / (1.0f + expf(-in[i]));
 }
 
+static float exp_shift_sum_scalar(float *x, float m, int n) {
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - m);
+        s += x[i];
+    }
+    return s;
+}
+
 const fh1_simd fh1_simd_scalar = {
-    "scalar", matmul_scalar, dot_scalar, dot_f16_scalar, axpy_scalar, axpy_f16_scalar, ssm_row_scalar, mul_silu_scalar, silu_scalar,
+    "scalar", matmul_scalar, dot_scalar, dot_f16_scalar, axpy_scalar, axpy_f16_scalar, ssm_row_scalar, mul_silu_scalar, silu_scalar, exp_shift_sum_scalar,
 };

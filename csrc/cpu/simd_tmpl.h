@@ -557,6 +557,24 @@ static FH1_TARGET void SUF(silu)(const float *in, float *out, int n) {
     for (; i < n; i++) out[i] = in[i] / (1.0f + expf(-in[i]));
 }
 
+/* x[i] = exp(x[i] − m), returning their sum: the softmax numerators over the keys */
+static FH1_TARGET float SUF(exp_shift_sum)(float *x, float m, int n) {
+    const V mv = vset1(m);
+    V acc = vset1(0.0f);
+    int i = 0;
+    for (; i + VL <= n; i += VL) {
+        const V e = SUF(vexp)(vsub(vload(x + i), mv));
+        vstore(x + i, e);
+        acc = vadd(acc, e);
+    }
+    float s = vhsum(acc);
+    for (; i < n; i++) {
+        x[i] = expf(x[i] - m);
+        s += x[i];
+    }
+    return s;
+}
+
 const fh1_simd SIMD_TABLE = {
-    SIMD_NAME, SUF(matmul), SUF(dot), SUF(dot_f16), SUF(axpy), SUF(axpy_f16), SUF(ssm_row), SUF(mul_silu), SUF(silu),
+    SIMD_NAME, SUF(matmul), SUF(dot), SUF(dot_f16), SUF(axpy), SUF(axpy_f16), SUF(ssm_row), SUF(mul_silu), SUF(silu), SUF(exp_shift_sum),
 };
