@@ -6,15 +6,10 @@
 // cache first (`sync; echo 3 > /proc/sys/vm/drop_caches`) for a cold load. Needs `npm run build`.
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { takeOption } from './take-option.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  if (i < 0) return def;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
+const opt = (name, def) => takeOption(args, name, def);
 const nPrompt = Number(opt('--prompt', '2048'));
 const threads = Number(opt('--threads', '2'));
 if (args.length !== 1 || !(nPrompt > 0) || !(threads > 0)) {

@@ -2,11 +2,10 @@
 # GPU speed: random-weight models of the real shapes, prompt and generation tokens/s.
 cd "$(dirname "$0")/../.."
 nvidia-smi --query-gpu=name --format=csv,noheader
-nvcc -O3 -std=c++17 -gencode arch=compute_90,code=sm_90 -Xcompiler -fPIC -c csrc/cuda/backend.cu -o /tmp/backend.o || exit 1
-gcc -O3 -std=gnu11 -ffp-contract=off -DFH1_CUDA -I/usr/local/cuda/include -o /tmp/fh1_eval csrc/tools/fh1_eval.c csrc/model.c csrc/context.c csrc/gguf.c csrc/sample.c csrc/cpu/*.c quant/quants.c /tmp/backend.o -L/usr/local/cuda/lib64 -lcudart_static -lstdc++ -ldl -lrt -lm -lpthread || exit 1
+source bench/gpu/build.sh
 gcc -O2 -o /tmp/fh1_synth csrc/tools/fh1_synth.c quant/quants.c -lm -lpthread || exit 1
 nvcc -O2 -o /tmp/bw bench/gpu/bw.cu && /tmp/bw
-python3 -c "print(' '.join(str(i*7%30000) for i in range(512)))" > /tmp/p512.txt 2>/dev/null || awk 'BEGIN{for(i=0;i<512;i++) printf "%d ", (i*7)%30000}' > /tmp/p512.txt
+awk 'BEGIN{for(i=0;i<512;i++) printf "%d ", (i*7)%30000}' > /tmp/p512.txt
 awk 'BEGIN{for(i=0;i<4096;i++) printf "%d ", (i*7)%30000}' > /tmp/p4096.txt
 for spec in "$@"; do set -- $spec
   /tmp/fh1_synth $1 $2 /tmp/m.gguf 2>&1 | tail -1

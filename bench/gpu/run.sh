@@ -4,8 +4,7 @@
 cd "$(dirname "$0")/../.."
 set -x
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-nvcc -O3 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -Xcompiler -fPIC -c csrc/cuda/backend.cu -o /tmp/backend.o || exit 1
-gcc -O3 -std=gnu11 -ffp-contract=off -DFH1_CUDA -I/usr/local/cuda/include -o /tmp/fh1_eval csrc/tools/fh1_eval.c csrc/model.c csrc/context.c csrc/gguf.c csrc/sample.c csrc/cpu/*.c quant/quants.c /tmp/backend.o -L/usr/local/cuda/lib64 -lcudart_static -lstdc++ -ldl -lrt -lm -lpthread || exit 1
+source bench/gpu/build.sh
 gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm
 set +x
 D=${FH1_GPU_DATA:-bench/gpu/data}

@@ -210,19 +210,33 @@ class Context : public Napi::ObjectWrap<Context> {
     return ctx_;
   }
 
+  // info[0] as an Int32Array of token ids, copied for the worker thread; `usage` is the TypeError text.
+  static std::vector<int32_t> TokensArg(const Napi::CallbackInfo &info, const char *usage) {
+    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throw Napi::TypeError::New(info.Env(), usage);
+    Napi::Int32Array arr = info[0].As<Napi::Int32Array>();
+    return std::vector<int32_t>(arr.Data(), arr.Data() + arr.ElementLength());
+  }
+
+  // Marks the context busy (one decode at a time) and keeps this wrapper alive while the worker
+  // runs; the returned function undoes both on the JS thread when the worker is done.
+  std::function<void()> ClaimForWorker(Napi::Env env) {
+    bool expected = false;
+    if (!running_.compare_exchange_strong(expected, true))
+      throw MakeError(env, FH1_ERR_BUSY, "a decode is already running on this context");
+    Ref();
+    return [this]() {
+      running_ = false;
+      Unref();
+    };
+  }
+
   // decode(tokens: Int32Array, logitsAll: boolean): Promise<number /* rows of logits */>
   Napi::Value Decode(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     fh1_context *c = Live(env);
-    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-      throw Napi::TypeError::New(env, "decode(tokens: Int32Array, logitsAll?: boolean)");
-    bool expected = false;
-    if (!running_.compare_exchange_strong(expected, true))
-      throw MakeError(env, FH1_ERR_BUSY, "a decode is already running on this context");
-    Napi::Int32Array arr = info[0].As<Napi::Int32Array>();
-    auto tokens = std::make_shared<std::vector<int32_t>>(arr.Data(), arr.Data() + arr.ElementLength());
+    auto tokens = std::make_shared<std::vector<int32_t>>(TokensArg(info, "decode(tokens: Int32Array, logitsAll?: boolean)"));
     const int all = info.Length() > 1 && info[1].ToBoolean();
-    Ref(); // keep this wrapper alive while the worker runs
     return Task::Run(
         env,
         [c, tokens, all](std::string &err) {
@@ -236,10 +250,7 @@ class Context : public Napi::ObjectWrap<Context> {
           fh1_get_logits(c, &rows);
           return Napi::Number::New(env, rows);
         },
-        [this]() {
-          running_ = false;
-          Unref();
-        });
+        ClaimForWorker(env));
   }
 
   // decodeSequential(tokens: Int32Array): Promise<number> — feeds the tokens one at a time in one
@@ -247,14 +258,7 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value DecodeSequential(const Napi::CallbackInfo &info) {
     Napi::Env env = info.Env();
     fh1_context *c = Live(env);
-    if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-      throw Napi::TypeError::New(env, "decodeSequential(tokens: Int32Array)");
-    bool expected = false;
-    if (!running_.compare_exchange_strong(expected, true))
-      throw MakeError(env, FH1_ERR_BUSY, "a decode is already running on this context");
-    Napi::Int32Array arr = info[0].As<Napi::Int32Array>();
-    auto tokens = std::make_shared<std::vector<int32_t>>(arr.Data(), arr.Data() + arr.ElementLength());
-    Ref();
+    auto tokens = std::make_shared<std::vector<int32_t>>(TokensArg(info, "decodeSequential(tokens: Int32Array)"));
     return Task::Run(
         env,
         [c, tokens](std::string &err) {
@@ -269,10 +273,7 @@ class Context : public Napi::ObjectWrap<Context> {
           return FH1_OK;
         },
         [c](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, fh1_n_past(c)); },
-        [this]() {
-          running_ = false;
-          Unref();
-        });
+        ClaimForWorker(env));
   }
 
   // generate(prompt: Int32Array, opts, onTokens: (ids: Int32Array) => void): Promise<result>
@@ -482,10 +483,9 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<int32_t> {
 Napi::Value Context::Generate(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   fh1_context *c = Live(env);
-  if (info.Length() < 3 || !info[0].IsTypedArray() || !info[1].IsObject() || !info[2].IsFunction())
-    throw Napi::TypeError::New(env, "generate(prompt: Int32Array, opts: object, onTokens: function)");
-  Napi::Int32Array arr = info[0].As<Napi::Int32Array>();
-  std::vector<int32_t> prompt(arr.Data(), arr.Data() + arr.ElementLength());
+  static const char *usage = "generate(prompt: Int32Array, opts: object, onTokens: function)";
+  std::vector<int32_t> prompt = TokensArg(info, usage);
+  if (info.Length() < 3 || !info[1].IsObject() || !info[2].IsFunction()) throw Napi::TypeError::New(env, usage);
   Napi::Object o = info[1].As<Napi::Object>();
   auto num = [&](const char *k, double def) { return o.Has(k) && o.Get(k).IsNumber() ? o.Get(k).As<Napi::Number>().DoubleValue() : def; };
   fh1_sampler_params sp = fh1_sampler_default_params();
@@ -508,15 +508,10 @@ Napi::Value Context::Generate(const Napi::CallbackInfo &info) {
   fh1_model_get_info(model_->model_, &mi);
   for (int32_t t : prompt)
     if (t < 0 || t >= mi.n_vocab) throw MakeError(env, FH1_ERR_ARG, "prompt token id " + std::to_string(t) + " is out of range");
-  bool expected = false;
-  if (!running_.compare_exchange_strong(expected, true)) throw MakeError(env, FH1_ERR_BUSY, "a decode is already running on this context");
+  std::function<void()> release = ClaimForWorker(env);
   Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
-  Ref();
   gen_cancel_ = false;
-  auto *w = new GenerateWorker(info[2].As<Napi::Function>(), deferred, c, mi.n_vocab, std::move(prompt), std::move(stops), n_predict, sp, [this]() {
-    running_ = false;
-    Unref();
-  });
+  auto *w = new GenerateWorker(info[2].As<Napi::Function>(), deferred, c, mi.n_vocab, std::move(prompt), std::move(stops), n_predict, sp, std::move(release));
   w->cancelled_ = &gen_cancel_;
   w->Queue();
   return deferred.Promise();
