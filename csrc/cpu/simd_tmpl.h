@@ -398,9 +398,6 @@ static FH1_TARGET float SUF(dot_q6_K)(const block_q6_K *b, const float *x, int n
  * dequantizer), then a SIMD dot with the activations. */
 static FH1_TARGET void SUF(mv_blocks)(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
     const int K = W->cols, bs = fh1_type_block_size(W->type);
-#ifdef KQUANT_INT_DOT
-    if (KQUANT_INT_DOT(W, x, T, ldx, y, ldy, r0, r1)) return;
-#endif
 #ifdef HAS_INT_OPS
     if (K % QK_K == 0 && (W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K || W->type == GGML_TYPE_Q6_K)) {
         for (int r = r0; r < r1; r++) {
@@ -434,6 +431,10 @@ static void SUF(matmul)(const fh1_matrix *W, const float *x, int T, int ldx, flo
         SUF(gemm)(W, x, T, ldx, y, ldy, r0, r1, scratch);
         return;
     }
+#ifdef INT8_ACT_DOT
+    /* integer dots with 8-bit activations where the ISA has them (returns 0 for other types) */
+    if (INT8_ACT_DOT(W, x, T, ldx, y, ldy, r0, r1)) return;
+#endif
     if (T == 1) {
         switch (W->type) {
         case GGML_TYPE_F32: SUF(mv_f32)(W, x, y, r0, r1); return;

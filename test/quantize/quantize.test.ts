@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSyntheticModel } from '../../src/bench/synthetic.js';
-import { SHAPES, type ModelShape } from '../../src/bench/shapes.js';
 import { quantizeFile } from '../../src/quantize/quantize.js';
 import { readGGUF } from '../../src/gguf/reader.js';
 import { FileCursor } from '../../src/util/file-cursor.js';
@@ -13,8 +12,8 @@ import { addon } from '../../src/engine/native.js';
 import { convertedFixture, maxDiff, readLogits, referenceCases, tempDir } from '../helpers/fixtures.js';
 import { cli } from '../helpers/cli.js';
 import { LLAMA_QUANTIZE_SHA256 } from './llama-quantize-hashes.js';
+import { MINI256 } from '../helpers/mini-shape.js';
 
-export const MINI256: ModelShape = { ...SHAPES['0.5b'], name: 'mini256', hidden: 256, layers: 8, heads: 4, kvHeads: 2, headDim: 64, ffn: 512, dSsm: 256, ssmHeads: 4, dState: 32, vocab: 2048, ssmRmsNorm: true, context: 4096 };
 
 function tensorHash(path: string): string {
   const f = readGGUF(path);
