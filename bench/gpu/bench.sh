@@ -7,8 +7,13 @@ gcc -O2 -o /tmp/fh1_synth csrc/tools/fh1_synth.c quant/quants.c -lm -lpthread ||
 nvcc -O2 -o /tmp/bw bench/gpu/bw.cu && /tmp/bw
 awk 'BEGIN{for(i=0;i<512;i++) printf "%d ", (i*7)%30000}' > /tmp/p512.txt
 awk 'BEGIN{for(i=0;i<4096;i++) printf "%d ", (i*7)%30000}' > /tmp/p4096.txt
+awk 'BEGIN{for(i=0;i<32768;i++) printf "%d ", (i*7)%30000}' > /tmp/p32k.txt
+# SPEC = "SIZE TYPE [32k]": pp512 + tg128, pp4096, and with 32k decode at depth 32768
 for spec in "$@"; do set -- $spec
   /tmp/fh1_synth $1 $2 /tmp/m.gguf 2>&1 | tail -1
   echo "== $1 $2"; /tmp/fh1_eval /tmp/m.gguf /tmp/p512.txt /dev/null --device cuda --ctx 8192 --bench 128 2>&1 | tail -1
+  FALCON_H1_CUDA_TC=0 FALCON_H1_CUDA_GRAPH=0 /tmp/fh1_eval /tmp/m.gguf /tmp/p512.txt /dev/null --device cuda --ctx 8192 --bench 128 2>&1 | tail -1 | sed 's/^/no tensor cores, no graph: /'
   /tmp/fh1_eval /tmp/m.gguf /tmp/p4096.txt /dev/null --device cuda --ctx 8192 --batch 4096 --bench 32 2>&1 | tail -1
+  [ "$3" = 32k ] && /tmp/fh1_eval /tmp/m.gguf /tmp/p32k.txt /dev/null --device cuda --ctx 32800 --batch 4096 --bench 32 2>&1 | tail -1 | sed 's/^/depth 32768: /'
+  rm -f /tmp/m.gguf
 done

@@ -8,6 +8,8 @@ source bench/gpu/build.sh
 gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm
 set +x
 D=${FH1_GPU_DATA:-bench/gpu/data}
+# every case twice: prefill GEMMs on tensor cores (split bf16, the default) and on CUDA cores only
+for tc in 1 0; do export FALCON_H1_CUDA_TC=$tc; echo "--- FALCON_H1_CUDA_TC=$tc"
 for m in "ta-f32 tiny-a" "ta-bf16k tiny-a" "ta-bf16 tiny-a" "tb-f32 tiny-b" "tb-f32k tiny-b"; do set -- $m
   for c in chat short long; do
     for mode in "" "--decode" "--chunks 7,50"; do
@@ -19,13 +21,28 @@ for m in "ta-f32 tiny-a" "ta-bf16k tiny-a" "ta-bf16 tiny-a" "tb-f32 tiny-b" "tb-
 done
 /tmp/fh1_eval $D/ta-f32.gguf $D/long16k.ids /tmp/o16.f32 --device cuda --kv f32 --ctx 16384 2>&1 | tail -1
 echo "long16k :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
-/tmp/fh1_eval $D/ta-f32.gguf $D/long16k.ids /tmp/o16.f32 --device cuda --kv f32 --ctx 16384 --decode 2>&1 | tail -1
-echo "long16k decoded one token at a time (split-K attention) :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
+[ $tc = 0 ] && /tmp/fh1_eval $D/ta-f32.gguf $D/long16k.ids /tmp/o16.f32 --device cuda --kv f32 --ctx 16384 --decode 2>&1 | tail -1
+[ $tc = 0 ] && echo "long16k decoded one token at a time (split-K attention) :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
 /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda 2>/dev/null; echo "ta-f32 long f16 KV :: $(/tmp/cmp /tmp/o.f32 $D/tiny-a-long.ref 1024)"
 for q in ta-q8_0:tiny-a-long.ids:1024 mini-q4km:mini.ids:2048 mini-q6k:mini.ids:2048 mini-q5km:mini.ids:2048; do IFS=: read f ids V <<< "$q"
   /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 2>/dev/null; /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/c.f32 --device cpu --kv f32 2>/dev/null
   echo "$f GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
 done
+done
+unset FALCON_H1_CUDA_TC
+# real shapes (d_state 128 and 256, full-size GEMM tiles): GPU vs CPU engine on random weights
+gcc -O2 -o /tmp/fh1_synth csrc/tools/fh1_synth.c quant/quants.c -lm -lpthread
+awk 'BEGIN{for(i=0;i<100;i++) printf "%d ", (i*37)%30000}' > /tmp/p100.txt
+for spec in "0.5b bf16" "1.5b-deep q4_k"; do set -- $spec
+  /tmp/fh1_synth $1 $2 /tmp/real.gguf 2>/dev/null
+  /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/g.f32 --device cuda --kv f32 2>/dev/null; /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/c.f32 --device cpu --kv f32 2>/dev/null
+  V=$([ $1 = 0.5b ] && echo 32784 || echo 65536)
+  echo "$1 $2 (100-token prefill) GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
+  FALCON_H1_CUDA_TC=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/g.f32 --device cuda --kv f32 2>/dev/null
+  echo "$1 $2 (100-token prefill, CUDA cores only) GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
+done
+rm -f /tmp/real.gguf
 echo "--- compute-sanitizer memcheck (tiny-b chat, prefill + decode)"
 compute-sanitizer --tool memcheck --leak-check full /tmp/fh1_eval $D/tb-f32.gguf $D/tiny-b-chat.ids /tmp/o.f32 --device cuda --chunks 5,7 2>&1 | tail -4
 compute-sanitizer --tool memcheck /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda --decode 2>&1 | tail -2
+compute-sanitizer --tool memcheck /tmp/fh1_eval $D/mini-q4km.gguf $D/mini.ids /tmp/o.f32 --device cuda 2>&1 | tail -2

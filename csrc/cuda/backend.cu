@@ -4,12 +4,15 @@
 // dequantized inside the matmul kernels; accumulation is f32 everywhere (no TF32, no fast math),
 // so results match the CPU engine and HF transformers to f32 rounding.
 //
-// This first version favours correctness and coverage over speed: warp-per-row matmuls (GEMV for
-// decode, 8 tokens per warp for prefill), a warp-per-(head, p) sequential scan, and a
-// warp-per-(token, head) online-softmax attention.
+// Decode: warp-per-row GEMVs, a warp-per-(head, p) scan step, split-K attention, all captured once
+// into a CUDA graph and replayed per token. Prefill: GEMMs on tensor cores with split-bf16 operands
+// (f32-grade results), a shared-memory tiled scan, and a warp-per-(token, head) online-softmax
+// attention on CUDA cores.
 
 #include <cuda_runtime.h>
 #include <cuda_fp16.h>
+#include <cuda_bf16.h>
+#include <mma.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -54,9 +57,19 @@ struct fh1_cuda {
     void *k_cache, *v_cache; // [layer][n_ctx][kvd]
     float *conv_state, *ssm_state;
     // scratch [B][...]
-    int32_t *tok;
+    int32_t *tok; // = io + 1
     float *x, *u, *us, *ua, *zx, *xbc, *dt, *y, *q, *k, *v, *att, *so, *ao, *g, *up, *fo, *hin, *logits;
     float *att_part; // split-K decode attention: per (head, split) partial max, sum and output row
+    // prefill on tensor cores: weights that are not BF16 are split into bf16 hi + lo here first
+    bool tensor_cores;
+    int n_sm;
+    // every launch goes to this stream; decode of one token (T == 1) is captured once into a graph
+    // and replayed, with the position and token read from `io` on the device
+    cudaStream_t stream;
+    int32_t *io, *h_io; // [pos0, tokens...] on the device and its pinned staging copy
+    cudaGraphExec_t decode_graph;
+    bool graphs;
+    __nv_bfloat16 *w_hi, *w_lo;
 };
 
 // ---- weight element access (mirrors quant/quants.c fh1_dequantize_row) --------------------------
@@ -254,7 +267,8 @@ struct post_args {
     float *zx, *q, *k, *v, *dt;
     const float *in_b, *mup, *dt_bias, *bq, *bk, *bv;
     void *kc, *vc;
-    int Din, E, Cd, H, qd, kvd, dh, nh, nkv, pos0, n_ctx, layer, kv_f16;
+    const int *pos; // position of the first token, on the device (a decode graph replays with new values)
+    int Din, E, Cd, H, qd, kvd, dh, nh, nkv, n_ctx, layer, kv_f16;
     float key_mult, theta, dt_min, dt_max;
 };
 
@@ -288,7 +302,8 @@ __global__ void k_post(post_args a) {
     }
     __syncthreads();
     const int half = a.dh / 2;
-    const float pos = (float)(a.pos0 + t);
+    const int pos0 = *a.pos;
+    const float pos = (float)(pos0 + t);
     for (int w = threadIdx.x; w < (a.nh + a.nkv) * half; w += blockDim.x) {
         const int head = w / half, i = w % half;
         float *p = head < a.nh ? qt + head * a.dh : kt + (head - a.nh) * a.dh;
@@ -300,7 +315,7 @@ __global__ void k_post(post_args a) {
         p[i + half] = x1 * cs + x0 * sn;
     }
     __syncthreads();
-    const size_t slot = ((size_t)a.layer * a.n_ctx + (size_t)(a.pos0 + t)) * a.kvd;
+    const size_t slot = ((size_t)a.layer * a.n_ctx + (size_t)(pos0 + t)) * a.kvd;
     for (int i = threadIdx.x; i < a.kvd; i += blockDim.x) {
         if (a.kv_f16) {
             ((__half *)a.kc)[slot + i] = __float2half_rn(kt[i]);
@@ -312,21 +327,27 @@ __global__ void k_post(post_args a) {
     }
 }
 
-// causal depthwise conv with carried state, then SiLU; one thread per channel
-__global__ void k_conv(const float *zx, int Din, int E, int Cd, int K, int T, const float *w, const float *b, float *state, float *xbc) {
+// causal depthwise conv with carried state, then SiLU; one thread per (token, channel): input
+// τ < 0 comes from the state (its K-1 rows, oldest first), τ ≥ 0 from this ubatch
+__device__ __forceinline__ float conv_in(const float *zx, int Din, int E, int Cd, int K, const float *state, int tau, int ch) {
+    return tau >= 0 ? zx[(size_t)tau * Din + E + ch] : state[(size_t)(tau + K - 1) * Cd + ch];
+}
+__global__ void k_conv(const float *zx, int Din, int E, int Cd, int K, int T, const float *w, const float *b, const float *state, float *xbc) {
+    const size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (i >= (size_t)T * Cd) return;
+    const int t = (int)(i / Cd), ch = (int)(i % Cd);
+    float s = w[(size_t)ch * K] * conv_in(zx, Din, E, Cd, K, state, t - (K - 1), ch);
+    for (int k = 1; k < K; k++) s += w[(size_t)ch * K + k] * conv_in(zx, Din, E, Cd, K, state, t - (K - 1) + k, ch);
+    if (b) s += b[ch];
+    xbc[i] = s / (1.0f + expf(-s));
+}
+// after k_conv: the state becomes the last K-1 inputs (one thread per channel reads before writing)
+__global__ void k_conv_state(const float *zx, int Din, int E, int Cd, int K, int T, float *state) {
     const int ch = blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= Cd) return;
-    float win[8];
-    for (int r = 0; r < K - 1; r++) win[r] = state[(size_t)r * Cd + ch];
-    for (int t = 0; t < T; t++) {
-        win[K - 1] = zx[(size_t)t * Din + E + ch];
-        float s = w[(size_t)ch * K] * win[0];
-        for (int k = 1; k < K; k++) s += w[(size_t)ch * K + k] * win[k];
-        if (b) s += b[ch];
-        xbc[(size_t)t * Cd + ch] = s / (1.0f + expf(-s));
-        for (int k = 0; k < K - 1; k++) win[k] = win[k + 1];
-    }
-    for (int r = 0; r < K - 1; r++) state[(size_t)r * Cd + ch] = win[r];
+    float last[8];
+    for (int r = 0; r < K - 1; r++) last[r] = conv_in(zx, Din, E, Cd, K, state, T - (K - 1) + r, ch);
+    for (int r = 0; r < K - 1; r++) state[(size_t)r * Cd + ch] = last[r];
 }
 
 // Mamba-2 recurrence: one warp per (head h, channel p); lanes hold N/32 state entries each
@@ -355,6 +376,58 @@ __global__ void k_scan(const float *xbc, const float *dt, const float *A, const 
     }
     for (int i = 0; i < per; i++)
         if (lane + 32 * i < N) S[lane + 32 * i] = s[i];
+}
+
+// The same recurrence for prefill, with more parallelism and no global loads on the critical
+// path: a block of 64 threads takes 16 channels p of one head; 4 lanes share a channel, each
+// holding the states n ≡ lane (mod 4), so y needs 2 shuffles per token. B, C, x and dt of
+// SCAN_TW tokens are staged in shared memory (B/C layout keeps the 4 lanes on distinct banks).
+#define SCAN_TW 16
+#define SCAN_P 16
+template <int NQ> // NQ = N / 4 states per lane
+__global__ void __launch_bounds__(64) k_scan_tiled(const float *xbc, const float *dt, const float *A, const float *Dd, float *state, float *y, int T, int H, int P, int G, int E, int Cd) {
+    constexpr int N = 4 * NQ;
+    __shared__ float sB[SCAN_TW][N], sC[SCAN_TW][N], sx[SCAN_TW][SCAN_P], sdt[SCAN_TW];
+    const int pblocks = (P + SCAN_P - 1) / SCAN_P;
+    const int h = blockIdx.x / pblocks, p0 = (blockIdx.x % pblocks) * SCAN_P, g = h / (H / G);
+    const int pl = threadIdx.x / 4, nq = threadIdx.x % 4, p = p0 + pl;
+    const bool live = p < P;
+    float s[NQ];
+    float *S = state + ((size_t)h * P + (live ? p : 0)) * N;
+#pragma unroll
+    for (int j = 0; j < NQ; j++) s[j] = live ? S[4 * j + nq] : 0.0f;
+    const float Ah = A[h], Dh = Dd[h];
+    for (int w0 = 0; w0 < T; w0 += SCAN_TW) {
+        const int tw = min(SCAN_TW, T - w0);
+        __syncthreads();
+        for (int i = threadIdx.x; i < tw * N; i += blockDim.x) {
+            const int t = i / N, n = i % N;
+            const float *xt = xbc + (size_t)(w0 + t) * Cd;
+            sB[t][n] = xt[E + g * N + n];
+            sC[t][n] = xt[E + G * N + g * N + n];
+        }
+        for (int i = threadIdx.x; i < tw * SCAN_P; i += blockDim.x) {
+            const int t = i / SCAN_P, q = i % SCAN_P;
+            sx[t][q] = p0 + q < P ? xbc[(size_t)(w0 + t) * Cd + h * P + p0 + q] : 0.0f;
+        }
+        if (threadIdx.x < tw) sdt[threadIdx.x] = dt[(size_t)(w0 + threadIdx.x) * H + h];
+        __syncthreads();
+        for (int t = 0; t < tw; t++) {
+            const float delta = sdt[t], dA = expf(delta * Ah), x = sx[t][pl];
+            float acc = 0.0f;
+#pragma unroll
+            for (int j = 0; j < NQ; j++) {
+                s[j] = s[j] * dA + (delta * sB[t][4 * j + nq]) * x;
+                acc += s[j] * sC[t][4 * j + nq];
+            }
+            acc += __shfl_xor_sync(0xffffffff, acc, 1);
+            acc += __shfl_xor_sync(0xffffffff, acc, 2);
+            if (live && nq == 0) y[(size_t)(w0 + t) * E + h * P + p] = acc + Dh * x;
+        }
+    }
+    if (live)
+#pragma unroll
+        for (int j = 0; j < NQ; j++) S[4 * j + nq] = s[j];
 }
 
 // gate y with silu(z), with or without the grouped RMSNorm; one block per (token, group)
@@ -388,11 +461,16 @@ __device__ __forceinline__ float kvload(const void *p, size_t i, int f16) { retu
 // With nsplit > 1 (decode, T == 1) block (j, split) takes only keys [split·chunk, (split+1)·chunk) and
 // writes its partial (max, sum, unnormalised output) to part; k_attn_merge then combines the splits,
 // so a long context spreads over the whole GPU instead of one block per head.
-__global__ void k_attn(const float *q, const void *kc, const void *vc, float *out, int T, int pos0, int nh, int nkv, int dh, int n_ctx, int layer, int kv_f16, int nsplit, float *part) {
+// splits used for n_all keys when the grid has room for `cap` (the rest of the grid returns)
+__device__ __forceinline__ int att_splits(int n_all, int cap) { return cap > 1 ? min(cap, (n_all + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : 1; }
+
+__global__ void k_attn(const float *q, const void *kc, const void *vc, float *out, int T, const int *dpos, int nh, int nkv, int dh, int n_ctx, int layer, int kv_f16, int nsplit, float *part) {
     const int split = blockIdx.x % nsplit, bt = blockIdx.x / nsplit;
     const int t = bt / nh, j = bt % nh, w = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int kvh = j / (nh / nkv), kvd = nkv * dh, n_all = pos0 + t + 1, per = (dh + 31) / 32;
-    const int chunk = (n_all + nsplit - 1) / nsplit, k0 = split * chunk, n = min(n_all, k0 + chunk);
+    const int kvh = j / (nh / nkv), kvd = nkv * dh, n_all = *dpos + t + 1, per = (dh + 31) / 32;
+    const int used = att_splits(n_all, nsplit);
+    if (split >= used) return;
+    const int chunk = (n_all + used - 1) / used, k0 = split * chunk, n = min(n_all, k0 + chunk);
     const float scale = (float)(1.0 / sqrt((double)dh));
     const float *qt = q + (size_t)t * nh * dh + j * dh;
     float qv[8], acc[8];
@@ -465,9 +543,9 @@ __global__ void k_attn(const float *q, const void *kc, const void *vc, float *ou
 }
 
 // combine the splits of one decode token: out[j] = Σ_s e^(M_s − M)·acc_s / Σ_s e^(M_s − M)·L_s
-__global__ void k_attn_merge(const float *part, float *out, int nsplit, int dh) {
-    const int j = blockIdx.x;
-    const float *pj = part + (size_t)j * nsplit * (dh + 2);
+__global__ void k_attn_merge(const float *part, float *out, int nsplit_grid, const int *dpos, int dh) {
+    const int j = blockIdx.x, nsplit = att_splits(*dpos + 1, nsplit_grid);
+    const float *pj = part + (size_t)j * nsplit_grid * (dh + 2);
     float M = -INFINITY;
     for (int s = 0; s < nsplit; s++) M = fmaxf(M, pj[(size_t)s * (dh + 2) + dh]);
     float L = 0.0f;
@@ -515,6 +593,105 @@ __global__ void k_residual1(float *x, const float *f, const float *b, float m, i
 __global__ void k_scale(float *x, float m, size_t n) {
     const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) x[i] *= m;
+}
+
+
+// ---- prefill GEMM on tensor cores ------------------------------------------------------------
+// y[t][r] = Σ_k x[t][k]·W[r][k] with bf16 MMAs and f32 accumulation, without giving up f32
+// precision of the activations: x = x_hi + x_lo (two bf16 with 16 mantissa bits between them)
+// and, for weights that are not BF16, W = W_hi + W_lo likewise; y = W_hi·x_hi + W_hi·x_lo
+// (+ W_lo·x_hi). The dropped W_lo·x_lo term and the rounding of x_lo are ≈ 2^-16 relative.
+// Tiles: 64 tokens × BN weight rows × 32 k per step, 8 warps of 32×BN/4 (fragments 16×16×16).
+#define TC_BM 64
+#define TC_BK 32
+#define TC_LD (TC_BK + 8) // bf16 row pitch in shared memory (breaks bank conflicts)
+#define TC_MIN_T 16
+
+// hi/lo bf16 split of every weight element (dequantized from its file format)
+__global__ void k_split_weights(dmat W, __nv_bfloat16 *hi, __nv_bfloat16 *lo) {
+    const size_t n = (size_t)W.rows * W.cols;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        const int r = (int)(i / W.cols), k = (int)(i % W.cols);
+        const float v = wget(W.data + (size_t)r * W.rb, W.type, k);
+        const __nv_bfloat16 h = __float2bfloat16_rn(v);
+        hi[i] = h;
+        lo[i] = __float2bfloat16_rn(v - __bfloat162float(h));
+    }
+}
+
+template <int BN> // weight rows per block: 128, or 64 when 128 would leave SMs idle
+__global__ void __launch_bounds__(256) k_gemm_tc(const __nv_bfloat16 *__restrict__ wh, const __nv_bfloat16 *__restrict__ wl, int N, int K,
+                                                 const float *__restrict__ x, int T, float *__restrict__ y) {
+    using namespace nvcuda;
+    struct tiles {
+        __nv_bfloat16 ah[TC_BM][TC_LD], al[TC_BM][TC_LD], bh[BN][TC_LD], bl[BN][TC_LD];
+    };
+    constexpr int FJ = BN / 64, WN = BN / 4; // fragments per warp along the rows, rows per warp
+    __shared__ __align__(128) unsigned char smem[sizeof(tiles) > TC_BM * (BN + 4) * 4 ? sizeof(tiles) : TC_BM * (BN + 4) * 4];
+    tiles &s = *reinterpret_cast<tiles *>(smem);
+    const int t0 = blockIdx.y * TC_BM, n0 = blockIdx.x * BN;
+    const int warp = threadIdx.x / 32, wm = warp / 4, wn = warp % 4; // warp tile: tokens wm*32.., rows wn*WN..
+    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][FJ];
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < FJ; j++) wmma::fill_fragment(acc[i][j], 0.0f);
+    const bool split_w = wl != nullptr;
+    for (int k0 = 0; k0 < K; k0 += TC_BK) {
+        // activations: 64×32 floats, 8 per thread, split into hi/lo
+        {
+            const int r = threadIdx.x / 4, c = (threadIdx.x % 4) * 8, t = t0 + r;
+            for (int e = 0; e < 8; e++) {
+                const int k = k0 + c + e;
+                const float v = (t < T && k < K) ? x[(size_t)t * K + k] : 0.0f;
+                const __nv_bfloat16 h = __float2bfloat16_rn(v);
+                s.ah[r][c + e] = h;
+                s.al[r][c + e] = __float2bfloat16_rn(v - __bfloat162float(h));
+            }
+        }
+        // weights: BN×32 bf16, 8 per thread per pass
+        for (int half = 0; half < BN / 64; half++) {
+            const int r = threadIdx.x / 4 + 64 * half, c = (threadIdx.x % 4) * 8, n = n0 + r;
+            const size_t off = (size_t)n * K + k0 + c;
+            if (n < N && k0 + c + 8 <= K && (off % 8) == 0) {
+                *reinterpret_cast<uint4 *>(&s.bh[r][c]) = *reinterpret_cast<const uint4 *>(wh + off);
+                if (split_w) *reinterpret_cast<uint4 *>(&s.bl[r][c]) = *reinterpret_cast<const uint4 *>(wl + off);
+            } else {
+                for (int e = 0; e < 8; e++) {
+                    const bool in = n < N && k0 + c + e < K;
+                    s.bh[r][c + e] = in ? wh[off + e] : __float2bfloat16_rn(0.0f);
+                    if (split_w) s.bl[r][c + e] = in ? wl[off + e] : __float2bfloat16_rn(0.0f);
+                }
+            }
+        }
+        __syncthreads();
+        for (int kk = 0; kk < TC_BK; kk += 16) {
+            wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> ah[2], al[2];
+            wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> bh[FJ], bl[FJ];
+            for (int i = 0; i < 2; i++) {
+                wmma::load_matrix_sync(ah[i], &s.ah[wm * 32 + 16 * i][kk], TC_LD);
+                wmma::load_matrix_sync(al[i], &s.al[wm * 32 + 16 * i][kk], TC_LD);
+            }
+            for (int j = 0; j < FJ; j++) {
+                wmma::load_matrix_sync(bh[j], &s.bh[wn * WN + 16 * j][kk], TC_LD);
+                if (split_w) wmma::load_matrix_sync(bl[j], &s.bl[wn * WN + 16 * j][kk], TC_LD);
+            }
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < FJ; j++) {
+                    wmma::mma_sync(acc[i][j], al[i], bh[j], acc[i][j]);
+                    if (split_w) wmma::mma_sync(acc[i][j], ah[i], bl[j], acc[i][j]);
+                    wmma::mma_sync(acc[i][j], ah[i], bh[j], acc[i][j]);
+                }
+        }
+        __syncthreads();
+    }
+    // through shared memory so partial tiles at the edges are stored with bounds checks
+    float *cs = reinterpret_cast<float *>(smem);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < FJ; j++) wmma::store_matrix_sync(cs + (wm * 32 + 16 * i) * (BN + 4) + wn * WN + 16 * j, acc[i][j], BN + 4, wmma::mem_row_major);
+    __syncthreads();
+    for (int e = threadIdx.x; e < TC_BM * BN; e += blockDim.x) {
+        const int r = e / BN, c = e % BN, t = t0 + r, n = n0 + c;
+        if (t < T && n < N) y[(size_t)t * N + n] = cs[r * (BN + 4) + c];
+    }
 }
 
 // ---- host side ------------------------------------------------------------------------------
@@ -571,6 +748,9 @@ static int upload_mat(fh1_cuda *c, const fh1_matrix *w, dmat *d, char *err, size
 
 extern "C" void fh1_cuda_free(fh1_cuda *c) {
     if (!c) return;
+    if (c->decode_graph) cudaGraphExecDestroy(c->decode_graph);
+    if (c->stream) cudaStreamDestroy(c->stream);
+    if (c->h_io) cudaFreeHost(c->h_io);
     for (void *p : c->allocs) cudaFree(p);
     delete c;
 }
@@ -585,8 +765,9 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
     c->n_ctx = n_ctx;
     c->n_batch = n_batch;
     c->kv_f16 = kv_f16;
-    cudaDeviceProp prop;
+    cudaDeviceProp prop = {};
     if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) snprintf(c->name, sizeof c->name, "%s", prop.name);
+    c->n_sm = prop.multiProcessorCount;
     const fh1_hparams *hp = &m->hp;
     const size_t B = n_batch, D = hp->n_embd, kvd = (size_t)hp->n_head_kv * hp->head_dim, qd = (size_t)hp->n_head * hp->head_dim;
     bool ok = upload_mat(c, &m->tok_embd, &c->embd, err, err_len) && upload_mat(c, &m->output, &c->head, err, err_len) &&
@@ -617,7 +798,7 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
     const size_t kvb = (size_t)hp->n_layer * n_ctx * kvd * (kv_f16 ? 2 : 4);
     ok = ok && dalloc(c, &c->k_cache, kvb, err, err_len) && dalloc(c, &c->v_cache, kvb, err, err_len) &&
          dalloc(c, &c->conv_state, (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4, err, err_len) &&
-         dalloc(c, &c->ssm_state, (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4, err, err_len) && dalloc(c, &c->tok, B * 4, err, err_len) &&
+         dalloc(c, &c->ssm_state, (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4, err, err_len) && dalloc(c, &c->io, (B + 1) * 4, err, err_len) &&
          dalloc(c, &c->x, B * D * 4, err, err_len) && dalloc(c, &c->u, B * D * 4, err, err_len) && dalloc(c, &c->us, B * D * 4, err, err_len) &&
          dalloc(c, &c->ua, B * D * 4, err, err_len) && dalloc(c, &c->zx, B * hp->in_proj_dim * 4, err, err_len) &&
          dalloc(c, &c->xbc, B * hp->conv_dim * 4, err, err_len) && dalloc(c, &c->dt, B * hp->ssm_n_head * 4, err, err_len) &&
@@ -627,6 +808,35 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
          dalloc(c, &c->ao, B * D * 4, err, err_len) && dalloc(c, &c->g, B * hp->n_ff * 4, err, err_len) && dalloc(c, &c->up, B * hp->n_ff * 4, err, err_len) &&
          dalloc(c, &c->fo, B * D * 4, err, err_len) && dalloc(c, &c->hin, B * D * 4, err, err_len) &&
          dalloc(c, &c->logits, B * (size_t)hp->n_vocab * 4, err, err_len);
+    if (ok) {
+        c->tok = c->io + 1;
+        const char *gr = getenv("FALCON_H1_CUDA_GRAPH");
+        c->graphs = !(gr && !strcmp(gr, "0"));
+        cudaError_t e1 = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking), e2 = e1 == cudaSuccess ? cudaMallocHost((void **)&c->h_io, (B + 1) * 4) : e1;
+        if (e2 != cudaSuccess) {
+            snprintf(err, err_len, "CUDA: %s", cudaGetErrorString(e2));
+            ok = false;
+        }
+    }
+    // tensor cores for prefill unless FALCON_H1_CUDA_TC=0 (the oracle check runs both ways)
+    const char *tc = getenv("FALCON_H1_CUDA_TC");
+    c->tensor_cores = !(tc && !strcmp(tc, "0")) && prop.major >= 8 && n_batch >= TC_MIN_T;
+    if (ok && c->tensor_cores) {
+        size_t most = 0; // largest matrix that is not BF16 (BF16 weights feed the MMAs as they are)
+        auto need = [&](const fh1_matrix &w) {
+            if (w.type != GGML_TYPE_BF16 && (size_t)w.rows * w.cols > most) most = (size_t)w.rows * w.cols;
+        };
+        need(m->output);
+        for (int i = 0; i < hp->n_layer; i++) {
+            const fh1_layer *l = &m->layers[i];
+            for (const fh1_matrix *w : {&l->wq, &l->wk, &l->wv, &l->wo, &l->ssm_in, &l->ssm_out, &l->ffn_gate, &l->ffn_up, &l->ffn_down}) need(*w);
+        }
+        if (most) ok = dalloc(c, &c->w_hi, most * 2, err, err_len) && dalloc(c, &c->w_lo, most * 2, err, err_len);
+    }
+    if (ok && cudaDeviceSynchronize() != cudaSuccess) { // uploads (legacy stream) done before our stream runs
+        snprintf(err, err_len, "CUDA: %s", cudaGetErrorString(cudaGetLastError()));
+        ok = false;
+    }
     if (!ok) {
         fh1_cuda_free(c);
         return nullptr;
@@ -634,82 +844,141 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
     return c;
 }
 
-static void matmul(const dmat &W, const float *x, int T, float *y) {
+static unsigned blocks(size_t n, unsigned t = 256);
+
+static void matmul(fh1_cuda *c, const dmat &W, const float *x, int T, float *y) {
+    if (T >= TC_MIN_T && c->tensor_cores) {
+        const __nv_bfloat16 *hi = (const __nv_bfloat16 *)W.data, *lo = nullptr;
+        if (W.type != GGML_TYPE_BF16) {
+            k_split_weights<<<min(blocks((size_t)W.rows * W.cols), 65535u), 256, 0, c->stream>>>(W, c->w_hi, c->w_lo);
+            hi = c->w_hi;
+            lo = c->w_lo;
+        }
+        const unsigned tblocks = (T + TC_BM - 1) / TC_BM;
+        if ((unsigned)((W.rows + 127) / 128) * tblocks >= 2u * c->n_sm)
+            k_gemm_tc<128><<<dim3((W.rows + 127) / 128, tblocks), 256, 0, c->stream>>>(hi, lo, W.rows, W.cols, x, T, y);
+        else
+            k_gemm_tc<64><<<dim3((W.rows + 63) / 64, tblocks), 256, 0, c->stream>>>(hi, lo, W.rows, W.cols, x, T, y);
+        return;
+    }
     if (T == 1 && (W.type == GGML_TYPE_F32 || W.type == GGML_TYPE_F16 || W.type == GGML_TYPE_BF16) && W.rb % 16 == 0) {
         const int per_block = GEMV_ROWS * GEMV_WARPS;
-        k_gemv16<<<(W.rows + per_block - 1) / per_block, 32 * GEMV_WARPS>>>(W, x, y);
+        k_gemv16<<<(W.rows + per_block - 1) / per_block, 32 * GEMV_WARPS, 0, c->stream>>>(W, x, y);
         return;
     }
     dim3 grid((W.rows + 7) / 8, (T + MM_T - 1) / MM_T);
-    k_matmul<<<grid, 256>>>(W, x, T, y);
+    k_matmul<<<grid, 256, 0, c->stream>>>(W, x, T, y);
 }
 
-static unsigned blocks(size_t n, unsigned t = 256) { return (unsigned)((n + t - 1) / t); }
+static unsigned blocks(size_t n, unsigned t) { return (unsigned)((n + t - 1) / t); }
 
-extern "C" int fh1_cuda_forward(fh1_cuda *c, const int32_t *tokens, int T, int pos0, float *out, int logits_all, char *err, size_t err_len) {
+// prefill: the tiled scan where N has an instance; decode (and other N): warp per (h, p)
+static void scan(fh1_cuda *c, float *ssm_state, int T, int il) {
+    const fh1_hparams *hp = &c->m->hp;
+    const dlayer &l = c->L[il];
+    const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim;
+    const unsigned grid = (unsigned)(H * ((P + SCAN_P - 1) / SCAN_P));
+    if (T > 1) switch (N) {
+        case 16: k_scan_tiled<4><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
+        case 32: k_scan_tiled<8><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
+        case 64: k_scan_tiled<16><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
+        case 128: k_scan_tiled<32><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
+        case 256: k_scan_tiled<64><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
+        default: break;
+        }
+    k_scan<<<blocks((size_t)H * P * 32), 256, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, G, E, Cd);
+}
+
+// The kernels of one ubatch (the host copies c->io first). graph: the decode sequence that gets
+// captured, which must not depend on pos0 on the host (attention always takes the split path,
+// sized for the whole context; the kernels read the position from c->io).
+static void enqueue_forward(fh1_cuda *c, int T, int pos0, bool graph, int logit_rows) {
     const fh1_hparams *hp = &c->m->hp;
     const int D = hp->n_embd, E = hp->d_inner, H = hp->ssm_n_head, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff;
-    const int dh = hp->head_dim, qd = hp->n_head * dh, kvd = hp->n_head_kv * dh, K = hp->d_conv, N = hp->d_state, P = hp->ssm_head_dim;
-    CK(cudaMemcpy(c->tok, tokens, sizeof(int32_t) * T, cudaMemcpyHostToDevice));
-    k_embed<<<T, 256>>>(c->embd, c->tok, hp->embedding_mult, c->x, D);
+    const int dh = hp->head_dim, qd = hp->n_head * dh, kvd = hp->n_head_kv * dh, K = hp->d_conv, N = hp->d_state;
+    k_embed<<<T, 256, 0, c->stream>>>(c->embd, c->tok, hp->embedding_mult, c->x, D);
     const bool ssm_scaled = hp->ssm_in_mult != 1.0f, attn_scaled = hp->attn_in_mult != 1.0f;
     for (int il = 0; il < hp->n_layer; il++) {
         const dlayer &l = c->L[il];
         float *conv_state = c->conv_state + (size_t)il * (K - 1) * Cd;
         float *ssm_state = c->ssm_state + (size_t)il * E * N;
         // attn_norm: one normalised input for both branches (scaled copies for the µP multipliers)
-        k_rmsnorm<<<T, 256>>>(c->x, l.attn_norm, c->u, D, hp->rms_eps, ssm_scaled ? c->us : nullptr, hp->ssm_in_mult, attn_scaled ? c->ua : nullptr, hp->attn_in_mult);
+        k_rmsnorm<<<T, 256, 0, c->stream>>>(c->x, l.attn_norm, c->u, D, hp->rms_eps, ssm_scaled ? c->us : nullptr, hp->ssm_in_mult, attn_scaled ? c->ua : nullptr, hp->attn_in_mult);
         const float *us = ssm_scaled ? c->us : c->u, *ua = attn_scaled ? c->ua : c->u;
         // input projections of both branches
-        matmul(l.ssm_in, us, T, c->zx);
-        matmul(l.wq, ua, T, c->q);
-        matmul(l.wk, ua, T, c->k);
-        matmul(l.wv, ua, T, c->v);
-        post_args pa = {c->zx, c->q, c->k, c->v, c->dt, l.ssm_in_b, l.mup, l.dt_bias, l.bq, l.bk, l.bv, c->k_cache, c->v_cache,
-                        Din, E, Cd, H, qd, kvd, dh, hp->n_head, hp->n_head_kv, pos0, c->n_ctx, il, c->kv_f16,
+        matmul(c, l.ssm_in, us, T, c->zx);
+        matmul(c, l.wq, ua, T, c->q);
+        matmul(c, l.wk, ua, T, c->k);
+        matmul(c, l.wv, ua, T, c->v);
+        post_args pa = {c->zx, c->q, c->k, c->v, c->dt, l.ssm_in_b, l.mup, l.dt_bias, l.bq, l.bk, l.bv, c->k_cache, c->v_cache, c->io,
+                        Din, E, Cd, H, qd, kvd, dh, hp->n_head, hp->n_head_kv, c->n_ctx, il, c->kv_f16,
                         hp->key_mult, hp->rope_theta, hp->dt_min, hp->dt_max};
-        k_post<<<T, 256>>>(pa);
+        k_post<<<T, 256, 0, c->stream>>>(pa);
         // Mamba-2: conv with state → scan → gate/norm
-        k_conv<<<blocks(Cd), 256>>>(c->zx, Din, E, Cd, K, T, l.conv_w, l.conv_b, conv_state, c->xbc);
-        k_scan<<<blocks((size_t)H * P * 32), 256>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, hp->n_group, E, Cd);
-        k_gate<<<T * hp->n_group, 256>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
+        k_conv<<<blocks((size_t)T * Cd), 256, 0, c->stream>>>(c->zx, Din, E, Cd, K, T, l.conv_w, l.conv_b, conv_state, c->xbc);
+        k_conv_state<<<blocks(Cd), 256, 0, c->stream>>>(c->zx, Din, E, Cd, K, T, conv_state);
+        scan(c, ssm_state, T, il);
+        k_gate<<<T * hp->n_group, 256, 0, c->stream>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
         // attention over the KV cache
-        if (T == 1 && pos0 + 1 > 2 * ATT_SPLIT_KEYS) {
+        if (T == 1 && (graph || pos0 + 1 > 2 * ATT_SPLIT_KEYS)) {
             // decode at depth: split the keys so every SM gets work, then merge
-            const int nsplit = min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
-            k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS>>>(c->q, c->k_cache, c->v_cache, c->att, 1, pos0, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16, nsplit, c->att_part);
-            k_attn_merge<<<hp->n_head, 128>>>(c->att_part, c->att, nsplit, dh);
+            const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
+            k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16, nsplit, c->att_part);
+            k_attn_merge<<<hp->n_head, 128, 0, c->stream>>>(c->att_part, c->att, nsplit, c->io, dh);
         } else {
-            k_attn<<<T * hp->n_head, 32 * ATT_WARPS>>>(c->q, c->k_cache, c->v_cache, c->att, T, pos0, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16, 1, nullptr);
+            k_attn<<<T * hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16, 1, nullptr);
         }
         // output projections, then x' = x + (s + a)
-        matmul(l.ssm_out, c->y, T, c->so);
-        matmul(l.wo, c->att, T, c->ao);
-        k_residual2<<<blocks((size_t)D * T), 256>>>(c->x, c->so, l.ssm_out_b, hp->ssm_out_mult, c->ao, l.bo, hp->attn_out_mult, D, T);
+        matmul(c, l.ssm_out, c->y, T, c->so);
+        matmul(c, l.wo, c->att, T, c->ao);
+        k_residual2<<<blocks((size_t)D * T), 256, 0, c->stream>>>(c->x, c->so, l.ssm_out_b, hp->ssm_out_mult, c->ao, l.bo, hp->attn_out_mult, D, T);
         // SwiGLU
-        k_rmsnorm<<<T, 256>>>(c->x, l.ffn_norm, c->u, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
-        matmul(l.gate, c->u, T, c->g);
-        matmul(l.up, c->u, T, c->up);
-        k_swiglu<<<blocks((size_t)F * T), 256>>>(c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, T);
-        matmul(l.down, c->up, T, c->fo);
-        k_residual1<<<blocks((size_t)D * T), 256>>>(c->x, c->fo, l.down_b, hp->mlp_down_mult, D, T);
+        k_rmsnorm<<<T, 256, 0, c->stream>>>(c->x, l.ffn_norm, c->u, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
+        matmul(c, l.gate, c->u, T, c->g);
+        matmul(c, l.up, c->u, T, c->up);
+        k_swiglu<<<blocks((size_t)F * T), 256, 0, c->stream>>>(c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, T);
+        matmul(c, l.down, c->up, T, c->fo);
+        k_residual1<<<blocks((size_t)D * T), 256, 0, c->stream>>>(c->x, c->fo, l.down_b, hp->mlp_down_mult, D, T);
     }
-    if (out) {
-        const int first = logits_all ? 0 : T - 1, rows = T - first;
-        k_rmsnorm<<<rows, 256>>>(c->x + (size_t)first * D, c->out_norm, c->hin, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
-        matmul(c->head, c->hin, rows, c->logits);
-        if (hp->lm_head_mult != 1.0f) k_scale<<<blocks((size_t)rows * hp->n_vocab), 256>>>(c->logits, hp->lm_head_mult, (size_t)rows * hp->n_vocab);
-        CK(cudaMemcpy(out, c->logits, sizeof(float) * (size_t)rows * hp->n_vocab, cudaMemcpyDeviceToHost));
+    if (logit_rows) {
+        const int first = T - logit_rows;
+        k_rmsnorm<<<logit_rows, 256, 0, c->stream>>>(c->x + (size_t)first * D, c->out_norm, c->hin, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
+        matmul(c, c->head, c->hin, logit_rows, c->logits);
+        if (hp->lm_head_mult != 1.0f) k_scale<<<blocks((size_t)logit_rows * hp->n_vocab), 256, 0, c->stream>>>(c->logits, hp->lm_head_mult, (size_t)logit_rows * hp->n_vocab);
     }
-    CK(cudaDeviceSynchronize());
+}
+
+extern "C" int fh1_cuda_forward(fh1_cuda *c, const int32_t *tokens, int T, int pos0, float *out, int logits_all, char *err, size_t err_len) {
+    const fh1_hparams *hp = &c->m->hp;
+    c->h_io[0] = pos0;
+    memcpy(c->h_io + 1, tokens, sizeof(int32_t) * T);
+    CK(cudaMemcpyAsync(c->io, c->h_io, sizeof(int32_t) * (T + 1), cudaMemcpyHostToDevice, c->stream));
+    const int rows = out ? (logits_all ? T : 1) : 0;
+    if (T == 1 && rows && c->graphs) {
+        if (!c->decode_graph) {
+            cudaGraph_t g = nullptr;
+            CK(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
+            enqueue_forward(c, 1, pos0, true, 1);
+            CK(cudaStreamEndCapture(c->stream, &g));
+            const cudaError_t e = cudaGraphInstantiate(&c->decode_graph, g, 0);
+            cudaGraphDestroy(g);
+            CK(e);
+        }
+        CK(cudaGraphLaunch(c->decode_graph, c->stream));
+    } else {
+        enqueue_forward(c, T, pos0, false, rows);
+    }
+    if (rows) CK(cudaMemcpyAsync(out, c->logits, sizeof(float) * (size_t)rows * hp->n_vocab, cudaMemcpyDeviceToHost, c->stream));
+    CK(cudaStreamSynchronize(c->stream));
     CK(cudaGetLastError());
     return 1;
 }
 
 extern "C" void fh1_cuda_reset(fh1_cuda *c) {
     const fh1_hparams *hp = &c->m->hp;
-    cudaMemset(c->conv_state, 0, (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4);
-    cudaMemset(c->ssm_state, 0, (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4);
+    cudaMemsetAsync(c->conv_state, 0, (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4, c->stream);
+    cudaMemsetAsync(c->ssm_state, 0, (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4, c->stream);
+    cudaStreamSynchronize(c->stream);
 }
 
 static int copy_state(fh1_cuda *c, void *k_rows, void *v_rows, float *conv, float *ssm, int n_past, bool down) {
@@ -719,13 +988,13 @@ static int copy_state(fh1_cuda *c, void *k_rows, void *v_rows, float *conv, floa
     for (int il = 0; il < hp->n_layer; il++) {
         uint8_t *dk = (uint8_t *)c->k_cache + (size_t)il * c->n_ctx * kvd * es, *dv = (uint8_t *)c->v_cache + (size_t)il * c->n_ctx * kvd * es;
         uint8_t *hk = (uint8_t *)k_rows + (size_t)il * c->n_ctx * kvd * es, *hv = (uint8_t *)v_rows + (size_t)il * c->n_ctx * kvd * es;
-        if (cudaMemcpy(down ? (void *)hk : (void *)dk, down ? (void *)dk : (void *)hk, row, kind) != cudaSuccess) return 0;
-        if (cudaMemcpy(down ? (void *)hv : (void *)dv, down ? (void *)dv : (void *)hv, row, kind) != cudaSuccess) return 0;
+        if (cudaMemcpyAsync(down ? (void *)hk : (void *)dk, down ? (void *)dk : (void *)hk, row, kind, c->stream) != cudaSuccess) return 0;
+        if (cudaMemcpyAsync(down ? (void *)hv : (void *)dv, down ? (void *)dv : (void *)hv, row, kind, c->stream) != cudaSuccess) return 0;
     }
     const size_t cb = (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4, sb = (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4;
-    if (cudaMemcpy(down ? (void *)conv : (void *)c->conv_state, down ? (void *)c->conv_state : (void *)conv, cb, kind) != cudaSuccess) return 0;
-    if (cudaMemcpy(down ? (void *)ssm : (void *)c->ssm_state, down ? (void *)c->ssm_state : (void *)ssm, sb, kind) != cudaSuccess) return 0;
-    return 1;
+    if (cudaMemcpyAsync(down ? (void *)conv : (void *)c->conv_state, down ? (void *)c->conv_state : (void *)conv, cb, kind, c->stream) != cudaSuccess) return 0;
+    if (cudaMemcpyAsync(down ? (void *)ssm : (void *)c->ssm_state, down ? (void *)c->ssm_state : (void *)ssm, sb, kind, c->stream) != cudaSuccess) return 0;
+    return cudaStreamSynchronize(c->stream) == cudaSuccess;
 }
 
 extern "C" int fh1_cuda_get_state(fh1_cuda *c, void *k_rows, void *v_rows, float *conv, float *ssm, int n_past) {
