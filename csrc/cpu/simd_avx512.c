@@ -40,8 +40,8 @@
 #define vround(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define vscale2(p, n) _mm512_scalef_ps(p, n)
 
-/* VNNI integer dots for decode (T < GEMM_MIN_T) with Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and
- * Q6_K weights:
+/* VNNI integer dots for decode (T < GEMM_MIN_T) with every block type we write (Q8_0, Q4_0, Q4_1,
+ * Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K):
  * activations are quantized to 8 bits (per 256-element block with group sums for the K-quants,
  * per 32-element block for Q8_0, as ggml's Q8_K/Q8_0 activations), weights stay packed; vpdpbusd
  * multiplies 64 unsigned weight codes by 64 signed activations per instruction. Each int32 lane
@@ -103,7 +103,7 @@ static inline void unpack_k4(const uint8_t *q, uint32_t out[4]) {
 }
 
 /* lanes [s_2c ×8 | s_2c+1 ×8] for chunk c of a Q4_K/Q5_K block */
-#define K4_IDX(c) _mm512_setr_epi32(2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1, 2 * c + 1)
+#define K4_IDX(c) _mm512_setr_epi32(2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1)
 
 /* Σ_j sc_j·Σ(q·a) of sub-blocks j, scaled by d_w·d_a into accv; the mins term goes to *acc. */
 static inline VNNI_TARGET void mins_term(const uint32_t sm[4], const act_block *ab, float dmin, float *acc) {
@@ -186,6 +186,69 @@ static inline VNNI_TARGET void block_q5_K_vnni(const block_q5_K *b, const int8_t
     mins_term(sm, ab, _cvtsh_ss(b->dmin), acc);
 }
 
+/* lanes [v_4c ×4 | v_4c+1 ×4 | v_4c+2 ×4 | v_4c+3 ×4]: the 16-element sub-blocks of a 64-element chunk */
+#define SB16_IDX(c) _mm512_setr_epi32(4 * (c), 4 * (c), 4 * (c), 4 * (c), 4 * (c) + 1, 4 * (c) + 1, 4 * (c) + 1, 4 * (c) + 1, 4 * (c) + 2, 4 * (c) + 2, 4 * (c) + 2, 4 * (c) + 2, 4 * (c) + 3, 4 * (c) + 3, 4 * (c) + 3, 4 * (c) + 3)
+
+/* Σ_j v_j·bsum16_j for 16 int16 values v (signed) */
+static inline VNNI_TARGET int sum16_products(__m256i v16, const act_block *ab) {
+    const __m256i p = _mm256_madd_epi16(v16, _mm256_loadu_si256((const __m256i *)ab->bsum16));
+    const __m128i p4 = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+    return _mm_extract_epi32(p4, 0) + _mm_extract_epi32(p4, 1) + _mm_extract_epi32(p4, 2) + _mm_extract_epi32(p4, 3);
+}
+
+/* Q2_K: chunk c (64 elements) = 2-bit fields 2c and 2c+2 (mod 8) of the 32 bytes of its half;
+ * value d·(sc & 15)·q − dmin·(sc >> 4) per 16-element sub-block. */
+static inline VNNI_TARGET void block_q2_K_vnni(const block_q2_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, float *acc) {
+    const __m128i sc8 = _mm_loadu_si128((const __m128i *)b->scales);
+    const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_and_si128(sc8, _mm_set1_epi8(0x0F)));
+    const __m256i m3 = _mm256_set1_epi8(3);
+    __m512i sumi = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * h));
+        const __m512i w0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(q, m3)), _mm256_and_si256(_mm256_srli_epi16(q, 2), m3), 1);
+        const __m512i w1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(_mm256_srli_epi16(q, 4), m3)), _mm256_and_si256(_mm256_srli_epi16(q, 6), m3), 1);
+        const int8_t *a = q8 + 128 * h;
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, _mm512_loadu_si512((const void *)a)), _mm512_permutexvar_epi32(SB16_IDX(2 * h), sc32));
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_dpbusd_epi32(_mm512_setzero_si512(), w1, _mm512_loadu_si512((const void *)(a + 64))), _mm512_permutexvar_epi32(SB16_IDX(2 * h + 1), sc32));
+    }
+    const int msum = sum16_products(_mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F))), ab);
+    *accv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(ab->d * _cvtsh_ss(b->d)), *accv);
+    *acc -= ab->d * _cvtsh_ss(b->dmin) * (float)msum;
+}
+
+/* Q3_K: the 2 low bits as in Q2_K, the third from hmask bit 4h+j; code u = low + 4·bit ∈ [0, 7]
+ * stands for u − 4, so Σ sc·(u − 4)·a = Σ sc·u·a − 4·Σ sc·bsum16. Scales are 6-bit, signed. */
+static inline VNNI_TARGET void block_q3_K_vnni(const block_q3_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, float *acc) {
+    int8_t sc[16];
+    for (int j = 0; j < 16; j++) {
+        const int lo = j < 8 ? b->scales[j] & 0xF : b->scales[j - 8] >> 4;
+        sc[j] = (int8_t)((lo | (((b->scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
+    }
+    const __m128i sc8 = _mm_loadu_si128((const __m128i *)sc);
+    const __m512i sc32 = _mm512_and_si512(_mm512_cvtepi8_epi32(sc8), _mm512_set1_epi32(0xFFFF));
+    const __m256i m3 = _mm256_set1_epi8(3), m1 = _mm256_set1_epi8(1);
+    __m256i H = _mm256_loadu_si256((const __m256i *)b->hmask);
+    __m512i sumi = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * h));
+        __m256i u[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            u[j] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * j), m3), _mm256_slli_epi16(_mm256_and_si256(H, m1), 2));
+            H = _mm256_srli_epi16(H, 1);
+        }
+        const int8_t *a = q8 + 128 * h;
+        const __m512i w0 = _mm512_inserti64x4(_mm512_castsi256_si512(u[0]), u[1], 1), w1 = _mm512_inserti64x4(_mm512_castsi256_si512(u[2]), u[3], 1);
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, _mm512_loadu_si512((const void *)a)), _mm512_permutexvar_epi32(SB16_IDX(2 * h), sc32));
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_dpbusd_epi32(_mm512_setzero_si512(), w1, _mm512_loadu_si512((const void *)(a + 64))), _mm512_permutexvar_epi32(SB16_IDX(2 * h + 1), sc32));
+    }
+    const float dd = ab->d * _cvtsh_ss(b->d);
+    *accv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(dd), *accv);
+    *acc -= dd * (float)(4 * sum16_products(_mm256_cvtepi8_epi16(sc8), ab));
+}
+
 /* A row: the block bodies above, with one horizontal sum at the end. (Four rows interleaved
  * measured 2.5× slower on this CPU.) */
 #define DEFINE_ROW_DOTS(T)                                                                                                 \
@@ -195,6 +258,8 @@ static inline VNNI_TARGET void block_q5_K_vnni(const block_q5_K *b, const int8_t
         for (int i = 0; i < nb; i++) block_##T##_vnni(b + i, q8 + (size_t)i * QK_K, ab + i, &v, &s);                           \
         return s + _mm512_reduce_add_ps(v);                                                                                   \
     }
+DEFINE_ROW_DOTS(q2_K)
+DEFINE_ROW_DOTS(q3_K)
 DEFINE_ROW_DOTS(q4_K)
 DEFINE_ROW_DOTS(q5_K)
 DEFINE_ROW_DOTS(q6_K)
@@ -289,7 +354,7 @@ static VNNI_TARGET float dot_q8_0_vnni(const block_q8_0 *b, const int8_t *q8, co
 #define INT_DOT_MAX_K 32768
 static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
     const int K = W->cols;
-    const int kq = W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K || W->type == GGML_TYPE_Q6_K;
+    const int kq = W->type == GGML_TYPE_Q2_K || W->type == GGML_TYPE_Q3_K || W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K || W->type == GGML_TYPE_Q6_K;
     const int b32 = W->type == GGML_TYPE_Q8_0 || W->type == GGML_TYPE_Q4_0 || W->type == GGML_TYPE_Q4_1 || W->type == GGML_TYPE_Q5_0 || W->type == GGML_TYPE_Q5_1;
     if (!(kq ? K % QK_K == 0 : b32 && K % QK8_0 == 0) || K > INT_DOT_MAX_K || !has_vnni()) return 0;
     int8_t q8[INT_DOT_MAX_K] __attribute__((aligned(64)));
@@ -302,6 +367,8 @@ static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, flo
         for (int r = r0; r < r1; r++) {
             const void *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
             switch (W->type) {
+            case GGML_TYPE_Q2_K: yt[r] = dot_q2_K_vnni(row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q3_K: yt[r] = dot_q3_K_vnni(row, q8, ab, K / QK_K); break;
             case GGML_TYPE_Q4_K: yt[r] = dot_q4_K_vnni(row, q8, ab, K / QK_K); break;
             case GGML_TYPE_Q5_K: yt[r] = dot_q5_K_vnni(row, q8, ab, K / QK_K); break;
             case GGML_TYPE_Q6_K: yt[r] = dot_q6_K_vnni(row, q8, ab, K / QK_K); break;

@@ -1,0 +1,68 @@
+/* Built and run by int8-kernels.test.ts: every VNNI integer dot against the f32 dot of the
+ * reference-dequantized weights with the same 8-bit activations. The integer part is exact, so
+ * the two may differ only by f32 rounding. Prints one line per type; exit 1 on a mismatch,
+ * 77 when the CPU has no AVX-512 VNNI. */
+#include "../../csrc/cpu/simd_avx512.c"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static uint64_t rng = 88172645463325252ull;
+static float uniform(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (float)((rng >> 11) * (1.0 / 9007199254740992.0));
+}
+
+int main(void) {
+    if (!has_vnni()) return 77;
+    enum { K = 1024, ROWS = 16 };
+    const char *names[] = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"};
+    const int types[] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1, GGML_TYPE_Q5_0, GGML_TYPE_Q5_1, GGML_TYPE_Q2_K, GGML_TYPE_Q3_K, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K};
+    static float w[K], x[K], wd[K], xa[K];
+    static uint8_t row[K * 2];
+    static int8_t q8[K];
+    static act_block ab[K / QK_K];
+    static float ad[K / QK8_0], adsum[K / QK8_0];
+    int bad = 0;
+    for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++) {
+        const int t = types[ti], kq = t == GGML_TYPE_Q2_K || t == GGML_TYPE_Q3_K || t == GGML_TYPE_Q4_K || t == GGML_TYPE_Q5_K || t == GGML_TYPE_Q6_K;
+        double worst = 0.0;
+        for (int r = 0; r < ROWS; r++) {
+            for (int i = 0; i < K; i++) {
+                const float u = uniform();
+                w[i] = (uniform() - 0.5f) * (u > 0.98f ? 12.0f : 1.0f); /* heavy tail on some rows' elements */
+                x[i] = (uniform() - 0.5f) * (r % 2 ? 4.0f : 1.0f);
+            }
+            fh1_quantize_row(t, w, row, K);
+            fh1_dequantize_row(t, row, wd, K);
+            if (kq) {
+                quantize_act(x, K, q8, ab);
+                for (int i = 0; i < K; i++) xa[i] = q8[i] * ab[i / QK_K].d;
+            } else {
+                quantize_act_32(x, K, q8, ad, adsum);
+                for (int i = 0; i < K; i++) xa[i] = q8[i] * ad[i / QK8_0];
+            }
+            double ref = 0.0, mag = 0.0;
+            for (int i = 0; i < K; i++) ref += (double)wd[i] * xa[i], mag += fabs((double)wd[i] * xa[i]);
+            float got;
+            switch (t) {
+            case GGML_TYPE_Q8_0: got = dot_q8_0_vnni((const void *)row, q8, ad, K / QK8_0); break;
+            case GGML_TYPE_Q4_0: got = dot_q4_0_vnni((const void *)row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q4_1: got = dot_q4_1_vnni((const void *)row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q5_0: got = dot_q5_0_vnni((const void *)row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q5_1: got = dot_q5_1_vnni((const void *)row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q2_K: got = dot_q2_K_vnni((const void *)row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q3_K: got = dot_q3_K_vnni((const void *)row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q4_K: got = dot_q4_K_vnni((const void *)row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q5_K: got = dot_q5_K_vnni((const void *)row, q8, ab, K / QK_K); break;
+            default: got = dot_q6_K_vnni((const void *)row, q8, ab, K / QK_K); break;
+            }
+            const double rel = fabs(got - ref) / mag;
+            if (rel > worst) worst = rel;
+        }
+        const int ok = worst <= 1e-5;
+        bad |= !ok;
+        printf("%s %s max |int - f32| / sum|terms| = %.2e\n", ok ? "ok" : "MISMATCH", names[ti], worst);
+    }
+    return bad;
+}
