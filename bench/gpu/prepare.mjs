@@ -4,7 +4,7 @@
 // carry the output folder to the GPU machine (which has nvcc but no Node).
 //   node bench/gpu/prepare.mjs [OUT_DIR=bench/gpu/data]
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +42,7 @@ const { SHAPES } = await import(join(root, 'dist', 'bench', 'shapes.js'));
 const mini = { ...SHAPES['0.5b'], name: 'mini', hidden: 256, layers: 8, heads: 4, kvHeads: 2, headDim: 64, ffn: 512, dSsm: 256, ssmHeads: 4, dState: 32, vocab: 2048, ssmRmsNorm: true, context: 4096 };
 const miniF32 = join(out, 'mini-f32.gguf');
 await writeSyntheticModel(mini, 'f32', miniF32);
-for (const [name, type] of [['mini-q4km', 'Q4_K_M'], ['mini-q5km', 'Q5_K_M'], ['mini-q6k', 'Q6_K']]) cli('quantize', miniF32, join(out, `${name}.gguf`), type);
+for (const [name, type] of [['mini-q4km', 'Q4_K_M'], ['mini-q5km', 'Q5_K_M'], ['mini-q6k', 'Q6_K'], ['mini-q4_0', 'Q4_0'], ['mini-q4_1', 'Q4_1'], ['mini-q5_0', 'Q5_0'], ['mini-q5_1', 'Q5_1'], ['mini-q8_0', 'Q8_0']]) cli('quantize', miniF32, join(out, `${name}.gguf`), type);
+rmSync(miniF32); // only its quantized copies travel (the carry to the GPU machine is limited)
 writeFileSync(join(out, 'mini.ids'), Array.from({ length: 64 }, (_, i) => (i * 97) % 2048).join(' '));
 process.stderr.write(`wrote ${out}\n`);

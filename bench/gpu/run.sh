@@ -24,9 +24,12 @@ echo "long16k :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
 [ $tc = 0 ] && /tmp/fh1_eval $D/ta-f32.gguf $D/long16k.ids /tmp/o16.f32 --device cuda --kv f32 --ctx 16384 --decode 2>&1 | tail -1
 [ $tc = 0 ] && echo "long16k decoded one token at a time (split-K attention) :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
 /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda 2>/dev/null; echo "ta-f32 long f16 KV :: $(/tmp/cmp /tmp/o.f32 $D/tiny-a-long.ref 1024)"
-for q in ta-q8_0:tiny-a-long.ids:1024 mini-q4km:mini.ids:2048 mini-q6k:mini.ids:2048 mini-q5km:mini.ids:2048; do IFS=: read f ids V <<< "$q"
-  /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 2>/dev/null; /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/c.f32 --device cpu --kv f32 2>/dev/null
+for q in ta-q8_0:tiny-a-long.ids:1024 mini-q4km:mini.ids:2048 mini-q6k:mini.ids:2048 mini-q5km:mini.ids:2048 mini-q4_0:mini.ids:2048 mini-q4_1:mini.ids:2048 mini-q5_0:mini.ids:2048 mini-q5_1:mini.ids:2048 mini-q8_0:mini.ids:2048; do IFS=: read f ids V <<< "$q"
+  /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/c.f32 --device cpu --kv f32 2>/dev/null
+  /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 2>/dev/null
   echo "$f GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
+  /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 --decode 2>/dev/null
+  echo "$f GPU decoded token by token vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
 done
 done
 unset FALCON_H1_CUDA_TC

@@ -175,22 +175,22 @@ __global__ void k_matmul(dmat W, const float *x, int T, float *y) {
     }
 }
 
-// T == 1 with f32/f16/bf16 weights (memory-bound GEMV): each warp takes GEMV_ROWS rows so every
-// x vector it loads serves several rows, each lane reads 16 bytes of weights per row at a time,
-// and the loop is unrolled to keep several loads in flight.
+// T == 1 with f32/f16/bf16 weights (memory-bound GEMV): a block of GEMV_WARPS warps takes
+// GEMV_ROWS rows and splits K between its warps (so small matrices still fill the GPU), each lane
+// reads 16 bytes of weights per row at a time with several loads in flight; the warps' partial
+// sums meet in shared memory.
 #define GEMV_ROWS 2
 #define GEMV_WARPS 4
-__global__ void k_gemv16(dmat W, const float *x, float *y) {
-    const int warp = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
-    const int r0 = warp * GEMV_ROWS;
-    if (r0 >= W.rows) return;
+__global__ void __launch_bounds__(32 * GEMV_WARPS) k_gemv16(dmat W, const float *x, float *y) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int r0 = blockIdx.x * GEMV_ROWS;
     const int nr = min(GEMV_ROWS, W.rows - r0);
     const bool f32 = W.type == GGML_TYPE_F32, bf16 = W.type == GGML_TYPE_BF16;
     const int per16 = f32 ? 4 : 8, nvec = W.cols / per16;
     float acc[GEMV_ROWS];
     for (int r = 0; r < GEMV_ROWS; r++) acc[r] = 0.0f;
 #pragma unroll 4
-    for (int v = lane; v < nvec; v += 32) {
+    for (int v = warp * 32 + lane; v < nvec; v += 32 * GEMV_WARPS) {
         const float4 *xp = (const float4 *)(x + (size_t)v * per16);
         float xv[8];
         const float4 x0 = xp[0];
@@ -214,13 +214,115 @@ __global__ void k_gemv16(dmat W, const float *x, float *y) {
             acc[r] = a;
         }
     }
+    __shared__ float part[GEMV_WARPS][GEMV_ROWS];
     for (int r = 0; r < nr; r++) {
-        const uint8_t *row = W.data + (size_t)(r0 + r) * W.rb;
         float a = acc[r];
-        for (int k = nvec * per16 + lane; k < W.cols; k += 32) a = fmaf(wget(row, W.type, k), x[k], a);
+        if (warp == 0) // columns past the last whole 16-byte vector
+            for (int k = nvec * per16 + lane; k < W.cols; k += 32) a = fmaf(wget(W.data + (size_t)(r0 + r) * W.rb, W.type, k), x[k], a);
         a = warp_sum(a);
-        if (lane == 0) y[r0 + r] = a;
+        if (lane == 0) part[warp][r] = a;
     }
+    __syncthreads();
+    if (threadIdx.x < nr) {
+        float s = 0.0f;
+        for (int w = 0; w < GEMV_WARPS; w++) s += part[w][threadIdx.x];
+        y[r0 + threadIdx.x] = s;
+    }
+}
+
+// 16 consecutive weights k0..k0+15 (k0 % 16 == 0) of a quantized row: the block header is read
+// once per 16 elements instead of once per element as in wget
+__device__ __forceinline__ float deq16(const uint8_t *row, int type, int k0, float out[16]) {
+    switch (type) {
+    case GGML_TYPE_Q8_0: {
+        const block_q8_0 *b = (const block_q8_0 *)row + k0 / 32;
+        const float d = h2f(b->d);
+        for (int i = 0; i < 16; i++) out[i] = (float)b->qs[k0 % 32 + i] * d;
+        return 0.0f;
+    }
+    case GGML_TYPE_Q4_0:
+    case GGML_TYPE_Q4_1: {
+        const bool one = type == GGML_TYPE_Q4_1;
+        const uint8_t *blk = row + (size_t)(k0 / 32) * (one ? 20 : 18);
+        const uint8_t *qs = blk + (one ? 4 : 2);
+        const float d = h2f(*(const uint16_t *)blk), m = one ? h2f(*(const uint16_t *)(blk + 2)) : -8.0f * d;
+        const int hi = k0 % 32 >= 16;
+        for (int i = 0; i < 16; i++) out[i] = (float)(hi ? qs[i] >> 4 : qs[i] & 0xF) * d + m;
+        return 0.0f;
+    }
+    case GGML_TYPE_Q5_0:
+    case GGML_TYPE_Q5_1: {
+        const bool one = type == GGML_TYPE_Q5_1;
+        const uint8_t *blk = row + (size_t)(k0 / 32) * (one ? 24 : 22);
+        uint32_t qh;
+        memcpy(&qh, blk + (one ? 4 : 2), 4);
+        const uint8_t *qs = blk + (one ? 8 : 6);
+        const float d = h2f(*(const uint16_t *)blk), m = one ? h2f(*(const uint16_t *)(blk + 2)) : -16.0f * d;
+        const int j0 = k0 % 32;
+        for (int i = 0; i < 16; i++) {
+            const int lo = j0 ? qs[i] >> 4 : qs[i] & 0xF;
+            out[i] = (float)(lo | (((qh >> (j0 + i)) & 1) << 4)) * d + m;
+        }
+        return 0.0f;
+    }
+    case GGML_TYPE_Q4_K:
+    case GGML_TYPE_Q5_K: {
+        const bool five = type == GGML_TYPE_Q5_K;
+        const uint8_t *blk = row + (size_t)(k0 / 256) * (five ? sizeof(block_q5_K) : sizeof(block_q4_K));
+        const uint16_t dd = *(const uint16_t *)blk, dm = *(const uint16_t *)(blk + 2);
+        const uint8_t *scales = blk + 4, *qh = five ? blk + 16 : nullptr, *qs = blk + (five ? 48 : 16);
+        const int j = k0 % 256, c = j / 64, l = j % 64, hi = l >= 32, ll = l % 32;
+        int sc, m;
+        k4sc(scales, 2 * c + hi, &sc, &m);
+        const float d = h2f(dd) * sc, mn = h2f(dm) * m;
+        for (int i = 0; i < 16; i++) {
+            const uint8_t q = qs[32 * c + ll + i];
+            int v = hi ? q >> 4 : q & 0xF;
+            if (five) v += 16 * ((qh[ll + i] >> (2 * c + hi)) & 1);
+            out[i] = d * v - mn;
+        }
+        return 0.0f;
+    }
+    case GGML_TYPE_Q6_K: {
+        const block_q6_K *b = (const block_q6_K *)row + k0 / 256;
+        const int j = k0 % 256, h = j / 128, r = j % 128, g = r / 32, l = r % 32;
+        const uint8_t *ql = b->ql + 64 * h + (g & 1) * 32 + l, *qh = b->qh + 32 * h + l;
+        const float d = h2f(b->d) * b->scales[8 * h + 2 * g + l / 16];
+        for (int i = 0; i < 16; i++) {
+            const int low = g >= 2 ? ql[i] >> 4 : ql[i] & 0xF;
+            out[i] = d * (float)((low | (((qh[i] >> (2 * g)) & 3) << 4)) - 32);
+        }
+        return 0.0f;
+    }
+    default:
+        for (int i = 0; i < 16; i++) out[i] = wget(row, type, k0 + i);
+        return 0.0f;
+    }
+}
+
+// T == 1 with block-quantized weights: a warp per row, each lane 16 consecutive weights at a time
+// (dequantized with one header read) against 4 float4 loads of x
+#define QGEMV_WARPS 4
+__global__ void __launch_bounds__(32 * QGEMV_WARPS) k_gemv_quant(dmat W, const float *x, float *y) {
+    const int r = blockIdx.x * QGEMV_WARPS + threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (r >= W.rows) return;
+    const uint8_t *row = W.data + (size_t)r * W.rb;
+    float acc = 0.0f;
+    for (int k0 = 16 * lane; k0 < W.cols; k0 += 16 * 32) {
+        float w[16];
+        deq16(row, W.type, k0, w);
+        const float4 *xp = (const float4 *)(x + k0);
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            const float4 xv = xp[q];
+            acc = fmaf(w[4 * q], xv.x, acc);
+            acc = fmaf(w[4 * q + 1], xv.y, acc);
+            acc = fmaf(w[4 * q + 2], xv.z, acc);
+            acc = fmaf(w[4 * q + 3], xv.w, acc);
+        }
+    }
+    acc = warp_sum(acc);
+    if (lane == 0) y[r] = acc;
 }
 
 __global__ void k_embed(dmat E, const int32_t *tok, float mult, float *x, int D) {
@@ -275,38 +377,47 @@ struct post_args {
 __device__ __forceinline__ float softplus(float v) { return v > 20.0f ? v : log1pf(expf(v)); }
 
 // per token: in_proj bias + µP vector, Δ, q/k/v biases, key multiplier, RoPE (NEOX), KV write
-__global__ void k_post(post_args a) {
-    const int t = blockIdx.x;
-    float *zt = a.zx + (size_t)t * a.Din;
-    for (int i = threadIdx.x; i < a.Din; i += blockDim.x) {
-        float v = zt[i];
-        if (a.in_b) v += a.in_b[i];
-        if (a.mup) v *= a.mup[i];
-        zt[i] = v;
-    }
-    __syncthreads();
-    for (int h = threadIdx.x; h < a.H; h += blockDim.x) {
-        float d = softplus(zt[a.E + a.Cd + h] + a.dt_bias[h]);
+// Mamba input projection epilogue, one thread per element of zx: bias, µP vector, and dt =
+// clamp(softplus(dt_raw + dt_bias)) for the last H columns
+__global__ void k_post_ssm(post_args a, int T) {
+    const size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (e >= (size_t)T * a.Din) return;
+    const int t = (int)(e / a.Din), i = (int)(e % a.Din);
+    float v = a.zx[e];
+    if (a.in_b) v += a.in_b[i];
+    if (a.mup) v *= a.mup[i];
+    a.zx[e] = v;
+    const int h = i - (a.E + a.Cd);
+    if (h >= 0 && h < a.H) {
+        float d = softplus(v + a.dt_bias[h]);
         d = d < a.dt_min ? a.dt_min : d > a.dt_max ? a.dt_max : d;
         a.dt[(size_t)t * a.H + h] = d;
     }
-    float *qt = a.q + (size_t)t * a.qd, *kt = a.k + (size_t)t * a.kvd, *vt = a.v + (size_t)t * a.kvd;
-    for (int i = threadIdx.x; i < a.qd; i += blockDim.x)
-        if (a.bq) qt[i] += a.bq[i];
-    for (int i = threadIdx.x; i < a.kvd; i += blockDim.x) {
-        float kv = kt[i];
-        if (a.bk) kv += a.bk[i];
-        if (a.key_mult != 1.0f) kv *= a.key_mult;
-        kt[i] = kv;
-        if (a.bv) vt[i] += a.bv[i];
+}
+
+// attention epilogue, one block per (token, q or kv head): biases, key multiplier, NEOX RoPE at
+// the position read from the device, then K and V into the cache
+__global__ void k_post_attn(post_args a) {
+    const int t = blockIdx.x / (a.nh + a.nkv), head = blockIdx.x % (a.nh + a.nkv), half = a.dh / 2;
+    const bool is_q = head < a.nh;
+    const int kvh = head - a.nh;
+    float *p = is_q ? a.q + (size_t)t * a.qd + head * a.dh : a.k + (size_t)t * a.kvd + kvh * a.dh;
+    float *vp = is_q ? nullptr : a.v + (size_t)t * a.kvd + kvh * a.dh;
+    for (int d = threadIdx.x; d < a.dh; d += blockDim.x) {
+        if (is_q) {
+            if (a.bq) p[d] += a.bq[head * a.dh + d];
+        } else {
+            float kv = p[d];
+            if (a.bk) kv += a.bk[kvh * a.dh + d];
+            if (a.key_mult != 1.0f) kv *= a.key_mult;
+            p[d] = kv;
+            if (a.bv) vp[d] += a.bv[kvh * a.dh + d];
+        }
     }
     __syncthreads();
-    const int half = a.dh / 2;
     const int pos0 = *a.pos;
     const float pos = (float)(pos0 + t);
-    for (int w = threadIdx.x; w < (a.nh + a.nkv) * half; w += blockDim.x) {
-        const int head = w / half, i = w % half;
-        float *p = head < a.nh ? qt + head * a.dh : kt + (head - a.nh) * a.dh;
+    for (int i = threadIdx.x; i < half; i += blockDim.x) {
         const float inv = 1.0f / powf(a.theta, (float)(2 * i) / (float)a.dh);
         const float ang = pos * inv;
         const float cs = cosf(ang), sn = sinf(ang);
@@ -314,15 +425,16 @@ __global__ void k_post(post_args a) {
         p[i] = x0 * cs - x1 * sn;
         p[i + half] = x1 * cs + x0 * sn;
     }
+    if (is_q) return;
     __syncthreads();
-    const size_t slot = ((size_t)a.layer * a.n_ctx + (size_t)(pos0 + t)) * a.kvd;
-    for (int i = threadIdx.x; i < a.kvd; i += blockDim.x) {
+    const size_t slot = ((size_t)a.layer * a.n_ctx + (size_t)(pos0 + t)) * a.kvd + (size_t)kvh * a.dh;
+    for (int d = threadIdx.x; d < a.dh; d += blockDim.x) {
         if (a.kv_f16) {
-            ((__half *)a.kc)[slot + i] = __float2half_rn(kt[i]);
-            ((__half *)a.vc)[slot + i] = __float2half_rn(vt[i]);
+            ((__half *)a.kc)[slot + d] = __float2half_rn(p[d]);
+            ((__half *)a.vc)[slot + d] = __float2half_rn(vp[d]);
         } else {
-            ((float *)a.kc)[slot + i] = kt[i];
-            ((float *)a.vc)[slot + i] = vt[i];
+            ((float *)a.kc)[slot + d] = p[d];
+            ((float *)a.vc)[slot + d] = vp[d];
         }
     }
 }
@@ -862,8 +974,11 @@ static void matmul(fh1_cuda *c, const dmat &W, const float *x, int T, float *y) 
         return;
     }
     if (T == 1 && (W.type == GGML_TYPE_F32 || W.type == GGML_TYPE_F16 || W.type == GGML_TYPE_BF16) && W.rb % 16 == 0) {
-        const int per_block = GEMV_ROWS * GEMV_WARPS;
-        k_gemv16<<<(W.rows + per_block - 1) / per_block, 32 * GEMV_WARPS, 0, c->stream>>>(W, x, y);
+        k_gemv16<<<(W.rows + GEMV_ROWS - 1) / GEMV_ROWS, 32 * GEMV_WARPS, 0, c->stream>>>(W, x, y);
+        return;
+    }
+    if (T == 1 && W.type != GGML_TYPE_F32 && W.type != GGML_TYPE_F16 && W.type != GGML_TYPE_BF16 && W.cols % 16 == 0) {
+        k_gemv_quant<<<(W.rows + QGEMV_WARPS - 1) / QGEMV_WARPS, 32 * QGEMV_WARPS, 0, c->stream>>>(W, x, y);
         return;
     }
     dim3 grid((W.rows + 7) / 8, (T + MM_T - 1) / MM_T);
@@ -913,7 +1028,8 @@ static void enqueue_forward(fh1_cuda *c, int T, int pos0, bool graph, int logit_
         post_args pa = {c->zx, c->q, c->k, c->v, c->dt, l.ssm_in_b, l.mup, l.dt_bias, l.bq, l.bk, l.bv, c->k_cache, c->v_cache, c->io,
                         Din, E, Cd, H, qd, kvd, dh, hp->n_head, hp->n_head_kv, c->n_ctx, il, c->kv_f16,
                         hp->key_mult, hp->rope_theta, hp->dt_min, hp->dt_max};
-        k_post<<<T, 256, 0, c->stream>>>(pa);
+        k_post_ssm<<<blocks((size_t)T * Din), 256, 0, c->stream>>>(pa, T);
+        k_post_attn<<<T * (hp->n_head + hp->n_head_kv), 64, 0, c->stream>>>(pa);
         // Mamba-2: conv with state → scan → gate/norm
         k_conv<<<blocks((size_t)T * Cd), 256, 0, c->stream>>>(c->zx, Din, E, Cd, K, T, l.conv_w, l.conv_b, conv_state, c->xbc);
         k_conv_state<<<blocks(Cd), 256, 0, c->stream>>>(c->zx, Din, E, Cd, K, T, conv_state);
