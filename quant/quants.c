@@ -258,6 +258,108 @@ static float search_scale_min(int n, int nmax, const float *x, const float *w, u
     return scale;
 }
 
+/* search_scale_min for 8 sub-blocks at once, one per AVX2 lane. The scalar search is bound by
+ * its sequential sums; here every lane performs exactly the scalar operations in the scalar order
+ * (no reassociation, no FMA), so the results are bit-identical, 8 searches per instruction
+ * stream. x and w are lane-minor: xt[i*8 + j] is element i of sub-block j. */
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define X8_TARGET __attribute__((target("avx2")))
+static X8_TARGET __m256i nearest_int8(__m256 v) {
+    const __m256i bits = _mm256_castps_si256(_mm256_add_ps(v, _mm256_set1_ps(12582912.f)));
+    return _mm256_sub_epi32(_mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x00400000));
+}
+static X8_TARGET void search_scale_min_x8(int n, int nmax, const float *xt, const float *wt, uint8_t *L, int ldl, float *scale_out, float *min_out,
+                                          float rmin, float rdelta, int nstep, int use_mad) {
+    int32_t Lt[32 * 8] __attribute__((aligned(32))), La[32 * 8] __attribute__((aligned(32)));
+    const __m256 zero = _mm256_setzero_ps(), sign = _mm256_set1_ps(-0.0f);
+    const __m256i lo = _mm256_setzero_si256(), hi = _mm256_set1_epi32(nmax);
+    __m256 mn = _mm256_loadu_ps(xt), mx = mn, sum_w = _mm256_loadu_ps(wt), sum_x = _mm256_mul_ps(sum_w, mn);
+    for (int i = 1; i < n; ++i) {
+        const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_loadu_ps(wt + 8 * i);
+        mn = _mm256_min_ps(x, mn); /* x < mn ? x : mn */
+        mx = _mm256_max_ps(x, mx); /* x > mx ? x : mx */
+        sum_w = _mm256_add_ps(sum_w, w);
+        sum_x = _mm256_add_ps(sum_x, _mm256_mul_ps(w, x));
+    }
+    mn = _mm256_blendv_ps(mn, zero, _mm256_cmp_ps(mn, zero, _CMP_GT_OQ));
+    const __m256 flat = _mm256_cmp_ps(mx, mn, _CMP_EQ_OQ);
+    __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)nmax), _mm256_sub_ps(mx, mn));
+    __m256 scale = _mm256_div_ps(_mm256_set1_ps(1.0f), iscale);
+    __m256 best = zero;
+    for (int i = 0; i < n; ++i) {
+        const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_loadu_ps(wt + 8 * i);
+        const __m256i l = _mm256_max_epi32(lo, _mm256_min_epi32(hi, nearest_int8(_mm256_mul_ps(iscale, _mm256_sub_ps(x, mn)))));
+        _mm256_store_si256((__m256i *)(Lt + 8 * i), l);
+        __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(scale, _mm256_cvtepi32_ps(l)), mn), x);
+        diff = use_mad ? _mm256_andnot_ps(sign, diff) : _mm256_mul_ps(diff, diff);
+        best = _mm256_add_ps(best, _mm256_mul_ps(w, diff));
+    }
+    for (int is = 0; is <= nstep; ++is) {
+        /* as in the scalar search, mn is the best candidate's min so far */
+        iscale = _mm256_div_ps(_mm256_set1_ps(rmin + rdelta * is + nmax), _mm256_sub_ps(mx, mn));
+        __m256 sum_l = zero, sum_l2 = zero, sum_xl = zero;
+        for (int i = 0; i < n; ++i) {
+            const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_loadu_ps(wt + 8 * i);
+            const __m256i l = _mm256_max_epi32(lo, _mm256_min_epi32(hi, nearest_int8(_mm256_mul_ps(iscale, _mm256_sub_ps(x, mn)))));
+            _mm256_store_si256((__m256i *)(La + 8 * i), l);
+            const __m256 lf = _mm256_cvtepi32_ps(l), wl = _mm256_mul_ps(w, lf);
+            sum_l = _mm256_add_ps(sum_l, wl);
+            sum_l2 = _mm256_add_ps(sum_l2, _mm256_mul_ps(wl, lf));
+            sum_xl = _mm256_add_ps(sum_xl, _mm256_mul_ps(wl, x));
+        }
+        const __m256 D = _mm256_sub_ps(_mm256_mul_ps(sum_w, sum_l2), _mm256_mul_ps(sum_l, sum_l));
+        const __m256 dpos = _mm256_cmp_ps(D, zero, _CMP_GT_OQ);
+        if (!_mm256_movemask_ps(dpos)) continue;
+        __m256 this_scale = _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_w, sum_xl), _mm256_mul_ps(sum_x, sum_l)), D);
+        __m256 this_min = _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_l2, sum_x), _mm256_mul_ps(sum_l, sum_xl)), D);
+        const __m256 pos_min = _mm256_cmp_ps(this_min, zero, _CMP_GT_OQ);
+        this_scale = _mm256_blendv_ps(this_scale, _mm256_div_ps(sum_xl, sum_l2), pos_min);
+        this_min = _mm256_blendv_ps(this_min, zero, pos_min);
+        __m256 err = zero;
+        for (int i = 0; i < n; ++i) {
+            const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_loadu_ps(wt + 8 * i);
+            __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(this_scale, _mm256_cvtepi32_ps(_mm256_load_si256((const __m256i *)(La + 8 * i)))), this_min), x);
+            diff = use_mad ? _mm256_andnot_ps(sign, diff) : _mm256_mul_ps(diff, diff);
+            err = _mm256_add_ps(err, _mm256_mul_ps(w, diff));
+        }
+        const __m256 upd = _mm256_and_ps(dpos, _mm256_cmp_ps(err, best, _CMP_LT_OQ));
+        if (!_mm256_movemask_ps(upd)) continue;
+        const __m256i updi = _mm256_castps_si256(upd);
+        for (int i = 0; i < n; ++i) {
+            const __m256i a = _mm256_load_si256((const __m256i *)(Lt + 8 * i)), b = _mm256_load_si256((const __m256i *)(La + 8 * i));
+            _mm256_store_si256((__m256i *)(Lt + 8 * i), _mm256_blendv_epi8(a, b, updi));
+        }
+        best = _mm256_blendv_ps(best, err, upd);
+        scale = _mm256_blendv_ps(scale, this_scale, upd);
+        mn = _mm256_blendv_ps(mn, this_min, upd);
+    }
+    /* flat sub-blocks (max == min): codes 0, scale 0 */
+    scale = _mm256_blendv_ps(scale, zero, flat);
+    float sc[8], m[8], fl[8];
+    _mm256_storeu_ps(sc, scale);
+    _mm256_storeu_ps(m, mn);
+    _mm256_storeu_ps(fl, flat);
+    for (int j = 0; j < 8; j++) {
+        scale_out[j] = sc[j];
+        min_out[j] = -m[j];
+        for (int i = 0; i < n; i++) L[j * ldl + i] = fl[j] != 0.0f ? 0 : (uint8_t)Lt[8 * i + j];
+    }
+}
+static int have_avx2(void) {
+    static int state = -1;
+    if (state < 0) {
+        __builtin_cpu_init();
+        state = __builtin_cpu_supports("avx2") && !getenv("FALCON_H1_QUANT_SCALAR");
+    }
+    return state;
+}
+#else
+static int have_avx2(void) { return 0; }
+static void search_scale_min_x8(int n, int nmax, const float *xt, const float *wt, uint8_t *L, int ldl, float *scale_out, float *min_out,
+                                float rmin, float rdelta, int nstep, int use_mad) { (void)n, (void)nmax, (void)xt, (void)wt, (void)L, (void)ldl, (void)scale_out, (void)min_out, (void)rmin, (void)rdelta, (void)nstep, (void)use_mad; }
+#endif
+
 /* 6-bit scale/min pairs of Q4_K/Q5_K sub-block j */
 static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
     if (j < 4) {
@@ -293,9 +395,20 @@ static void quantize_q2_K(const float *x, block_q2_K *y, int64_t n) {
     float w[16], mins[16], sc[16];
     for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
         float max_scale = 0, max_min = 0;
+        if (have_avx2()) {
+            for (int h = 0; h < 2; ++h) {
+                float xt[16 * 8], wt[16 * 8];
+                for (int j = 0; j < 8; ++j)
+                    for (int l = 0; l < 16; ++l) xt[8 * l + j] = x[16 * (8 * h + j) + l], wt[8 * l + j] = fabsf(x[16 * (8 * h + j) + l]);
+                search_scale_min_x8(16, 3, xt, wt, L + 128 * h, 16, sc + 8 * h, mins + 8 * h, -0.5f, 0.1f, 15, 1);
+            }
+        } else {
+            for (int j = 0; j < 16; ++j) {
+                for (int l = 0; l < 16; ++l) w[l] = fabsf(x[16 * j + l]);
+                sc[j] = search_scale_min(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, 1);
+            }
+        }
         for (int j = 0; j < 16; ++j) {
-            for (int l = 0; l < 16; ++l) w[l] = fabsf(x[16 * j + l]);
-            sc[j] = search_scale_min(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, 1);
             if (sc[j] > max_scale) max_scale = sc[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
@@ -378,12 +491,25 @@ static void quantize_k_scale_min(const float *x, int nmax, float rmin, int nstep
     uint8_t Laux[32];
     float w[32], mins[8], sc[8];
     float max_scale = 0, max_min = 0;
+    if (have_avx2()) {
+        float xt[32 * 8], wt[32 * 8];
+        for (int j = 0; j < 8; ++j) {
+            float sum_x2 = 0;
+            for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+            const float av = sqrtf(sum_x2 / 32);
+            for (int l = 0; l < 32; ++l) xt[8 * l + j] = x[32 * j + l], wt[8 * l + j] = av + fabsf(x[32 * j + l]);
+        }
+        search_scale_min_x8(32, nmax, xt, wt, L, 32, sc, mins, rmin, 0.1f, nstep, 0);
+    } else {
+        for (int j = 0; j < 8; ++j) {
+            float sum_x2 = 0;
+            for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+            const float av = sqrtf(sum_x2 / 32);
+            for (int l = 0; l < 32; ++l) w[l] = av + fabsf(x[32 * j + l]);
+            sc[j] = search_scale_min(32, nmax, x + 32 * j, w, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep, 0);
+        }
+    }
     for (int j = 0; j < 8; ++j) {
-        float sum_x2 = 0;
-        for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
-        const float av = sqrtf(sum_x2 / 32);
-        for (int l = 0; l < 32; ++l) w[l] = av + fabsf(x[32 * j + l]);
-        sc[j] = search_scale_min(32, nmax, x + 32 * j, w, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep, 0);
         if (sc[j] > max_scale) max_scale = sc[j];
         if (mins[j] > max_min) max_min = mins[j];
     }

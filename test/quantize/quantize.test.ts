@@ -1,11 +1,9 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSyntheticModel } from '../../src/bench/synthetic.js';
 import { quantizeFile } from '../../src/quantize/quantize.js';
 import { readGGUF } from '../../src/gguf/reader.js';
-import { FileCursor } from '../../src/util/file-cursor.js';
 import { GGMLType, ggmlTypeName } from '../../src/gguf/types.js';
 import { Model } from '../../src/engine/engine.js';
 import { addon } from '../../src/engine/native.js';
@@ -13,20 +11,9 @@ import { convertedFixture, maxDiff, readLogits, referenceCases, tempDir } from '
 import { cli } from '../helpers/cli.js';
 import { LLAMA_QUANTIZE_SHA256 } from './llama-quantize-hashes.js';
 import { MINI256 } from '../helpers/mini-shape.js';
+import { tensorHash } from '../helpers/tensor-hash.js';
 
 
-function tensorHash(path: string): string {
-  const f = readGGUF(path);
-  const c = new FileCursor(path);
-  const h = createHash('sha256');
-  for (const t of [...f.tensors].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    h.update(t.name);
-    h.update(Buffer.from([t.type]));
-    h.update(c.readAt(t.offset, t.byteSize));
-  }
-  c.close();
-  return h.digest('hex');
-}
 
 describe('quantize is byte-identical to llama-quantize', () => {
   const dir = tempDir();
