@@ -51,5 +51,14 @@ static inline __attribute__((target("avx2,fma,f16c"))) float vhsum(__m256 v) {
     return _mm_cvtss_f32(lo);
 }
 
+/* 8-bit-activation integer dots for decode, as in simd_avx512.c but with vpmaddubsw + vpmaddwd
+ * (no VNNI): each pair of u8×s8 products fits int16 without saturation for every code range we
+ * use (|code| ≤ 128 against |a| ≤ 127), so the sums are exact. */
+#include "simd.h"
+#include "../../quant/blocks.h"
+static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1);
+#define INT8_ACT_DOT int8_act_dot
+
 #include "simd_tmpl.h"
+#include "int8_avx2.h"
 #endif

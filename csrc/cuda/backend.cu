@@ -275,10 +275,13 @@ __device__ __forceinline__ float deq16(const uint8_t *row, int type, int k0, flo
         int sc, m;
         k4sc(scales, 2 * c + hi, &sc, &m);
         const float d = h2f(dd) * sc, mn = h2f(dm) * m;
+        // blocks are 144 (Q4_K) or 176 (Q5_K) bytes and qs/qh start 16-byte aligned: one vector load each
+        uint4 qv = *(const uint4 *)(qs + 32 * c + ll), hv = five ? *(const uint4 *)(qh + ll) : make_uint4(0, 0, 0, 0);
+        const uint8_t *q = (const uint8_t *)&qv, *h = (const uint8_t *)&hv;
+#pragma unroll
         for (int i = 0; i < 16; i++) {
-            const uint8_t q = qs[32 * c + ll + i];
-            int v = hi ? q >> 4 : q & 0xF;
-            if (five) v += 16 * ((qh[ll + i] >> (2 * c + hi)) & 1);
+            int v = hi ? q[i] >> 4 : q[i] & 0xF;
+            if (five) v += 16 * ((h[i] >> (2 * c + hi)) & 1);
             out[i] = d * v - mn;
         }
         return 0.0f;
@@ -308,6 +311,9 @@ __global__ void __launch_bounds__(32 * QGEMV_WARPS) k_gemv_quant(dmat W, const f
     if (r >= W.rows) return;
     const uint8_t *row = W.data + (size_t)r * W.rb;
     float acc = 0.0f;
+    // unrolled so several groups' loads are in flight per lane (each group is a chain of
+    // header → scales → codes loads)
+#pragma unroll 4
     for (int k0 = 16 * lane; k0 < W.cols; k0 += 16 * 32) {
         float w[16];
         deq16(row, W.type, k0, w);

@@ -1,8 +1,19 @@
-/* Built and run by int8-kernels.test.ts: every VNNI integer dot against the f32 dot of the
- * reference-dequantized weights with the same 8-bit activations. The integer part is exact, so
- * the two may differ only by f32 rounding. Prints one line per type; exit 1 on a mismatch,
- * 77 when the CPU has no AVX-512 VNNI. */
+/* Built and run by int8-kernels.test.ts: every integer dot (AVX-512 VNNI, or AVX2 with
+ * -DCHECK_AVX2) against the f32 dot of the reference-dequantized weights with the same 8-bit
+ * activations. The integer part is exact, so the two may differ only by f32 rounding. Prints one
+ * line per type; exit 1 on a mismatch, 77 when the CPU lacks the instructions. */
+#ifdef CHECK_AVX2
+#include "../../csrc/cpu/simd_avx2.c"
+#define DOT(t) dot_##t##_i8
+static int usable(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#else
 #include "../../csrc/cpu/simd_avx512.c"
+#define DOT(t) dot_##t##_vnni
+static int usable(void) { return has_vnni(); }
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +25,7 @@ static float uniform(void) {
 }
 
 int main(void) {
-    if (!has_vnni()) return 77;
+    if (!usable()) return 77;
     enum { K = 1024, ROWS = 16 };
     const char *names[] = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"};
     const int types[] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q4_1, GGML_TYPE_Q5_0, GGML_TYPE_Q5_1, GGML_TYPE_Q2_K, GGML_TYPE_Q3_K, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K};
@@ -46,16 +57,16 @@ int main(void) {
             for (int i = 0; i < K; i++) ref += (double)wd[i] * xa[i], mag += fabs((double)wd[i] * xa[i]);
             float got;
             switch (t) {
-            case GGML_TYPE_Q8_0: got = dot_q8_0_vnni((const void *)row, q8, ad, K / QK8_0); break;
-            case GGML_TYPE_Q4_0: got = dot_q4_0_vnni((const void *)row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q4_1: got = dot_q4_1_vnni((const void *)row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q5_0: got = dot_q5_0_vnni((const void *)row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q5_1: got = dot_q5_1_vnni((const void *)row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q2_K: got = dot_q2_K_vnni((const void *)row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q3_K: got = dot_q3_K_vnni((const void *)row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q4_K: got = dot_q4_K_vnni((const void *)row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q5_K: got = dot_q5_K_vnni((const void *)row, q8, ab, K / QK_K); break;
-            default: got = dot_q6_K_vnni((const void *)row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q8_0: got = DOT(q8_0)((const void *)row, q8, ad, K / QK8_0); break;
+            case GGML_TYPE_Q4_0: got = DOT(q4_0)((const void *)row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q4_1: got = DOT(q4_1)((const void *)row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q5_0: got = DOT(q5_0)((const void *)row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q5_1: got = DOT(q5_1)((const void *)row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q2_K: got = DOT(q2_K)((const void *)row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q3_K: got = DOT(q3_K)((const void *)row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q4_K: got = DOT(q4_K)((const void *)row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q5_K: got = DOT(q5_K)((const void *)row, q8, ab, K / QK_K); break;
+            default: got = DOT(q6_K)((const void *)row, q8, ab, K / QK_K); break;
             }
             const double rel = fabs(got - ref) / mag;
             if (rel > worst) worst = rel;

@@ -1,0 +1,274 @@
+/* csrc/cpu/int8_avx2.h — the AVX2 integer dots of simd_avx2.c (included there, after the
+ * template). Layouts and the role of each term follow simd_avx512.c; only the instruction
+ * widths differ: a 256-bit product covers 32 codes, 8 int32 lanes of 4 products each. */
+#define I8 __attribute__((target("avx2,fma,f16c")))
+
+typedef struct {
+    float d;
+    int16_t bsum16[16]; /* sums of the 16-element groups */
+    int16_t bsum32[8];  /* sums of the 32-element groups */
+} act_block;
+
+static inline I8 __m256i dot4(__m256i u, __m256i s) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)); }
+static inline I8 int hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+static inline I8 float hmax_abs(const float *x, int n) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    for (int j = 0; j < n; j += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + j)));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+/* 32 floats × id → 32 int8 at q (round to nearest even); returns the four 8-lane int32 vectors' sums */
+static inline I8 void round32(const float *x, float id, int8_t *q, int sums16[2]) {
+    const __m256 idv = _mm256_set1_ps(id);
+    __m256i v[4];
+    for (int k = 0; k < 4; k++) v[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), idv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    const __m256i p16 = _mm256_packs_epi32(v[0], v[1]), p16b = _mm256_packs_epi32(v[2], v[3]);
+    const __m256i p8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p16, p16b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)q, p8);
+    sums16[0] = hsum_i32(_mm256_add_epi32(v[0], v[1]));
+    sums16[1] = hsum_i32(_mm256_add_epi32(v[2], v[3]));
+}
+static I8 void quantize_act(const float *x, int K, int8_t *q, act_block *ab) {
+    for (int i = 0; i < K / QK_K; i++) {
+        const float *xb = x + (size_t)i * QK_K;
+        const float amax = hmax_abs(xb, QK_K);
+        ab[i].d = amax / 127.0f;
+        for (int j = 0; j < QK_K; j += 32) {
+            int s[2];
+            round32(xb + j, amax ? 127.0f / amax : 0.0f, q + (size_t)i * QK_K + j, s);
+            ab[i].bsum16[j / 16] = (int16_t)s[0];
+            ab[i].bsum16[j / 16 + 1] = (int16_t)s[1];
+            ab[i].bsum32[j / 32] = (int16_t)(s[0] + s[1]);
+        }
+    }
+}
+static I8 void quantize_act_32(const float *x, int K, int8_t *q, float *d, float *dsum) {
+    for (int i = 0; i < K / 32; i++) {
+        const float amax = hmax_abs(x + 32 * i, 32);
+        d[i] = amax / 127.0f;
+        int s[2];
+        round32(x + 32 * i, amax ? 127.0f / amax : 0.0f, q + 32 * i, s);
+        dsum[i] = d[i] * (float)(s[0] + s[1]);
+    }
+}
+
+static inline I8 float hsum_f(__m256 v) {
+    __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+static I8 float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, const float *ad, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int i = 0; i < nb; i++) {
+        const __m256i w = _mm256_loadu_si256((const __m256i *)b[i].qs), a = _mm256_loadu_si256((const __m256i *)(q8 + 32 * i));
+        const __m256i p = dot4(_mm256_abs_epi8(w), _mm256_sign_epi8(a, w));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(b[i].d) * ad[i]), acc);
+    }
+    return hsum_f(acc);
+}
+
+static inline I8 __m256i nibbles32(const uint8_t *qs) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1), _mm256_set1_epi8(0x0F));
+}
+/* byte j = 0x10 where bit j of qh is set */
+static inline I8 __m256i fifth_bits32(const uint8_t qh[4]) {
+    uint32_t h;
+    memcpy(&h, qh, 4);
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)h), _mm256_setr_epi64x(0, 0x0101010101010101LL, 0x0202020202020202LL, 0x0303030303030303LL));
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(0x10));
+}
+#define CODES_q4_0(b) nibbles32((b)->qs)
+#define CODES_q4_1(b) nibbles32((b)->qs)
+#define CODES_q5_0(b) _mm256_or_si256(nibbles32((b)->qs), fifth_bits32((b)->qh))
+#define CODES_q5_1(b) _mm256_or_si256(nibbles32((b)->qs), fifth_bits32((b)->qh))
+#define MIN_q4_0(b, d) (-8.0f * (d))
+#define MIN_q4_1(b, d) _cvtsh_ss((b)->m)
+#define MIN_q5_0(b, d) (-16.0f * (d))
+#define MIN_q5_1(b, d) _cvtsh_ss((b)->m)
+#define DEFINE_DOT_32(T)                                                                                                     \
+    static I8 float dot_##T##_i8(const block_##T *b, const int8_t *q8, const float *ad, const float *adsum, int nb) {        \
+        __m256 acc = _mm256_setzero_ps();                                                                                    \
+        float off = 0.0f;                                                                                                    \
+        for (int i = 0; i < nb; i++) {                                                                                       \
+            const float d = _cvtsh_ss(b[i].d);                                                                               \
+            const __m256i p = dot4(CODES_##T(b + i), _mm256_loadu_si256((const __m256i *)(q8 + 32 * i)));                     \
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * ad[i]), acc);                                     \
+            off += MIN_##T(b + i, d) * adsum[i];                                                                             \
+        }                                                                                                                    \
+        return hsum_f(acc) + off;                                                                                            \
+    }
+DEFINE_DOT_32(q4_0)
+DEFINE_DOT_32(q4_1)
+DEFINE_DOT_32(q5_0)
+DEFINE_DOT_32(q5_1)
+
+static inline void unpack_k4(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
+    for (int j = 0; j < 8; j++) {
+        if (j < 4) {
+            sc[j] = q[j] & 63;
+            mn[j] = q[j + 4] & 63;
+        } else {
+            sc[j] = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+            mn[j] = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+        }
+    }
+}
+/* [s ×4 | t ×4] with each value in the low int16 of its lane (vpmaddwd applies it exactly) */
+static inline I8 __m256i lane_scales(int s, int t) { return _mm256_setr_epi32(s & 0xFFFF, s & 0xFFFF, s & 0xFFFF, s & 0xFFFF, t & 0xFFFF, t & 0xFFFF, t & 0xFFFF, t & 0xFFFF); }
+static inline I8 int sum16_products(const int8_t *v, const act_block *ab) {
+    int s = 0;
+    for (int j = 0; j < 16; j++) s += v[j] * ab->bsum16[j];
+    return s;
+}
+
+/* Q4_K and Q5_K: chunk c's 32 low codes are sub-block 2c, its 32 high codes sub-block 2c+1 */
+static inline I8 float block_k45(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, uint16_t dh, uint16_t dmh, const int8_t *q8, const act_block *ab) {
+    uint8_t sc[8], mn[8];
+    unpack_k4(scales, sc, mn);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi8(1);
+    __m256i H = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
+    __m256i sumi = _mm256_setzero_si256();
+    for (int c = 0; c < 4; c++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+        __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        if (qh) {
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(H, m1), 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 1), m1), 4));
+            H = _mm256_srli_epi16(H, 2);
+        }
+        const __m256i plo = dot4(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c)));
+        const __m256i phi = dot4(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c + 32)));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi32(sc[2 * c])));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi32(sc[2 * c + 1])));
+    }
+    int msum = 0;
+    for (int j = 0; j < 8; j++) msum += mn[j] * ab->bsum32[j];
+    return ab->d * (_cvtsh_ss(dh) * (float)hsum_i32(sumi) - _cvtsh_ss(dmh) * (float)msum);
+}
+static I8 float dot_q4_K_i8(const block_q4_K *b, const int8_t *q8, const act_block *ab, int nb) {
+    float s = 0.0f;
+    for (int i = 0; i < nb; i++) s += block_k45(b[i].scales, b[i].qs, NULL, b[i].d, b[i].dmin, q8 + (size_t)i * QK_K, ab + i);
+    return s;
+}
+static I8 float dot_q5_K_i8(const block_q5_K *b, const int8_t *q8, const act_block *ab, int nb) {
+    float s = 0.0f;
+    for (int i = 0; i < nb; i++) s += block_k45(b[i].scales, b[i].qs, b[i].qh, b[i].d, b[i].dmin, q8 + (size_t)i * QK_K, ab + i);
+    return s;
+}
+
+static I8 float dot_q6_K_i8(const block_q6_K *b, const int8_t *q8, const act_block *ab, int nb) {
+    float s = 0.0f;
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+    for (int i = 0; i < nb; i++) {
+        const int8_t *sc = b[i].scales;
+        __m256i sumi = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
+            const __m256i A = _mm256_loadu_si256((const __m256i *)ql), B = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            const __m256i Hq = _mm256_loadu_si256((const __m256i *)qh);
+            const __m256i q[4] = {
+                _mm256_or_si256(_mm256_and_si256(A, m4), _mm256_slli_epi16(_mm256_and_si256(Hq, m2), 4)),
+                _mm256_or_si256(_mm256_and_si256(B, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(Hq, 2), m2), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(Hq, 4), m2), 4)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(B, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(Hq, 6), m2), 4))};
+            for (int g = 0; g < 4; g++) {
+                const __m256i p = dot4(q[g], _mm256_loadu_si256((const __m256i *)(q8 + (size_t)i * QK_K + 128 * h + 32 * g)));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, lane_scales(sc[8 * h + 2 * g], sc[8 * h + 2 * g + 1])));
+            }
+        }
+        /* codes were stored +32 */
+        s += ab[i].d * _cvtsh_ss(b[i].d) * (float)(hsum_i32(sumi) - 32 * sum16_products(sc, ab + i));
+    }
+    return s;
+}
+
+static I8 float dot_q2_K_i8(const block_q2_K *b, const int8_t *q8, const act_block *ab, int nb) {
+    float s = 0.0f;
+    const __m256i m3 = _mm256_set1_epi8(3);
+    for (int i = 0; i < nb; i++) {
+        __m256i sumi = _mm256_setzero_si256();
+        int8_t mins[16];
+        for (int j = 0; j < 16; j++) mins[j] = (int8_t)(b[i].scales[j] >> 4);
+        for (int h = 0; h < 2; h++) {
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * h));
+            for (int j = 0; j < 4; j++) {
+                const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * j), m3);
+                const __m256i p = dot4(u, _mm256_loadu_si256((const __m256i *)(q8 + (size_t)i * QK_K + 128 * h + 32 * j)));
+                const int sb = 8 * h + 2 * j;
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, lane_scales(b[i].scales[sb] & 0xF, b[i].scales[sb + 1] & 0xF)));
+            }
+        }
+        s += ab[i].d * (_cvtsh_ss(b[i].d) * (float)hsum_i32(sumi) - _cvtsh_ss(b[i].dmin) * (float)sum16_products(mins, ab + i));
+    }
+    return s;
+}
+
+static I8 float dot_q3_K_i8(const block_q3_K *b, const int8_t *q8, const act_block *ab, int nb) {
+    float s = 0.0f;
+    const __m256i m3 = _mm256_set1_epi8(3), m1 = _mm256_set1_epi8(1);
+    for (int i = 0; i < nb; i++) {
+        int8_t sc[16];
+        for (int j = 0; j < 16; j++) {
+            const int lo = j < 8 ? b[i].scales[j] & 0xF : b[i].scales[j - 8] >> 4;
+            sc[j] = (int8_t)((lo | (((b[i].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
+        }
+        __m256i H = _mm256_loadu_si256((const __m256i *)b[i].hmask), sumi = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * h));
+            for (int j = 0; j < 4; j++) {
+                const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * j), m3), _mm256_slli_epi16(_mm256_and_si256(H, m1), 2));
+                H = _mm256_srli_epi16(H, 1);
+                const __m256i p = dot4(u, _mm256_loadu_si256((const __m256i *)(q8 + (size_t)i * QK_K + 128 * h + 32 * j)));
+                const int sb = 8 * h + 2 * j;
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, lane_scales(sc[sb], sc[sb + 1])));
+            }
+        }
+        /* code u stands for u − 4 */
+        s += ab[i].d * _cvtsh_ss(b[i].d) * (float)(hsum_i32(sumi) - 4 * sum16_products(sc, ab + i));
+    }
+    return s;
+}
+
+#define INT_DOT_MAX_K 32768
+static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
+    const int K = W->cols;
+    const int kq = W->type == GGML_TYPE_Q2_K || W->type == GGML_TYPE_Q3_K || W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K || W->type == GGML_TYPE_Q6_K;
+    const int b32 = W->type == GGML_TYPE_Q8_0 || W->type == GGML_TYPE_Q4_0 || W->type == GGML_TYPE_Q4_1 || W->type == GGML_TYPE_Q5_0 || W->type == GGML_TYPE_Q5_1;
+    if (!(kq ? K % QK_K == 0 : b32 && K % QK8_0 == 0) || K > INT_DOT_MAX_K) return 0;
+    int8_t q8[INT_DOT_MAX_K] __attribute__((aligned(32)));
+    act_block ab[INT_DOT_MAX_K / QK_K];
+    float ad[INT_DOT_MAX_K / QK8_0], adsum[INT_DOT_MAX_K / QK8_0];
+    for (int t = 0; t < T; t++) {
+        if (kq) quantize_act(x + (size_t)t * ldx, K, q8, ab);
+        else quantize_act_32(x + (size_t)t * ldx, K, q8, ad, adsum);
+        float *yt = y + (size_t)t * ldy;
+        for (int r = r0; r < r1; r++) {
+            const void *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
+            switch (W->type) {
+            case GGML_TYPE_Q2_K: yt[r] = dot_q2_K_i8(row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q3_K: yt[r] = dot_q3_K_i8(row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q4_K: yt[r] = dot_q4_K_i8(row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q5_K: yt[r] = dot_q5_K_i8(row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q6_K: yt[r] = dot_q6_K_i8(row, q8, ab, K / QK_K); break;
+            case GGML_TYPE_Q4_0: yt[r] = dot_q4_0_i8(row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q4_1: yt[r] = dot_q4_1_i8(row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q5_0: yt[r] = dot_q5_0_i8(row, q8, ad, adsum, K / QK8_0); break;
+            case GGML_TYPE_Q5_1: yt[r] = dot_q5_1_i8(row, q8, ad, adsum, K / QK8_0); break;
+            default: yt[r] = dot_q8_0_i8(row, q8, ad, K / QK8_0); break;
+            }
+        }
+    }
+    return 1;
+}
