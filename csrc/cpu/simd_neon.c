@@ -34,5 +34,13 @@ static inline float32x4_t vscale2(float32x4_t p, float32x4_t n) {
     return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)));
 }
 
+/* 8-bit-activation integer dots for decode (int8_neon.h): widening multiplies (vmull_s8) and
+ * pairwise accumulation, available on every AArch64 core (no dotprod extension needed). */
+#include "simd.h"
+#include "../../quant/blocks.h"
+static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1);
+#define INT8_ACT_DOT int8_act_dot
+
 #include "simd_tmpl.h"
+#include "int8_neon.h"
 #endif

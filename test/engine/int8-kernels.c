@@ -1,8 +1,12 @@
 /* Built and run by int8-kernels.test.ts: every integer dot (AVX-512 VNNI, or AVX2 with
- * -DCHECK_AVX2) against the f32 dot of the reference-dequantized weights with the same 8-bit
+ * -DCHECK_AVX2, or NEON with -DCHECK_NEON) against the f32 dot of the reference-dequantized weights with the same 8-bit
  * activations. The integer part is exact, so the two may differ only by f32 rounding. Prints one
  * line per type; exit 1 on a mismatch, 77 when the CPU lacks the instructions. */
-#ifdef CHECK_AVX2
+#if defined(CHECK_NEON)
+#include "../../csrc/cpu/simd_neon.c"
+#define DOT(t) dot_##t##_i8
+static int usable(void) { return 1; }
+#elif defined(CHECK_AVX2)
 #include "../../csrc/cpu/simd_avx2.c"
 #define DOT(t) dot_##t##_i8
 static int usable(void) {

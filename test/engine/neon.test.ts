@@ -50,7 +50,17 @@ describe.skipIf(!haveCross)('NEON kernels under qemu-aarch64', () => {
     });
   }
 
-  it('quantized K-quant and 32-block weights: ARM prefill equals the x86 prefill', async () => {
+  it('every NEON integer dot equals the f32 dot of the dequantized weights', () => {
+    const kexe = join(dir, 'int8-kernels-arm64');
+    const sources = ['test/engine/int8-kernels.c', 'quant/quants.c', 'csrc/cpu/simd_scalar.c', 'csrc/cpu/simd_select.c', 'csrc/cpu/simd_avx2.c', 'csrc/cpu/simd_avx512.c'];
+    const cc = spawnSync('aarch64-linux-gnu-gcc', ['-O2', '-std=gnu11', '-static', '-DCHECK_NEON', '-o', kexe, ...sources, '-lm'], { cwd: ROOT, encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    const r = spawnSync('qemu-aarch64', [kexe], { encoding: 'utf8' });
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout.match(/^ok /gm)?.length, r.stdout).toBe(10);
+  });
+
+  it('quantized K-quant and 32-block weights: ARM prefill equals the x86 prefill, ARM decode (integer dots) stays within rounding', async () => {
     const src = join(dir, 'mini-f32.gguf');
     await writeSyntheticModel(MINI256, 'f32', src);
     const ids = Int32Array.from({ length: 24 }, (_, i) => (i * 97 + 5) % 2048);
@@ -65,6 +75,9 @@ describe.skipIf(!haveCross)('NEON kernels under qemu-aarch64', () => {
       const r = maxDiff(armLogits(q, ids).logits, x86);
       // both are f32 GEMMs over the same dequantized weights; only the summation order differs
       expect(r.diff / r.scale, type).toBeLessThanOrEqual(1e-5);
+      // token by token: 8-bit activations, so the bound of int8-dot.ts (a broken kernel gives O(1))
+      const d = maxDiff(armLogits(q, ids, ['--decode']).logits, x86);
+      expect(d.diff / d.scale, `${type} decode`).toBeLessThan(0.15);
     }
   });
 });
