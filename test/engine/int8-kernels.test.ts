@@ -13,7 +13,7 @@ if (process.arch !== 'x64') console.log('int8-kernels.test: not an x86-64 machin
 for (const [isa, define, other] of [['AVX-512 VNNI', [], 'csrc/cpu/simd_avx2.c'], ['AVX2', ['-DCHECK_AVX2'], 'csrc/cpu/simd_avx512.c']] as const) {
   it.skipIf(process.arch !== 'x64')(`every ${isa} integer dot equals the f32 dot of the dequantized weights`, () => {
     const exe = join(tempDir(), 'int8-kernels');
-    const cc = spawnSync('cc', ['-O2', '-std=gnu11', ...define, '-o', exe, 'test/engine/int8-kernels.c', 'quant/quants.c', 'csrc/cpu/simd_scalar.c', other, 'csrc/cpu/simd_select.c', '-lm'], { cwd: ROOT, encoding: 'utf8' });
+    const cc = spawnSync('cc', ['-O3', '-ffp-contract=off', '-std=gnu11', ...define, '-o', exe, 'test/engine/int8-kernels.c', 'quant/quants.c', 'csrc/cpu/simd_scalar.c', other, 'csrc/cpu/simd_select.c', '-lm'], { cwd: ROOT, encoding: 'utf8' });
     expect(cc.status, cc.stderr).toBe(0);
     const r = spawnSync(exe, { encoding: 'utf8' });
     if (r.status === 77) {

@@ -21,7 +21,7 @@ describe.skipIf(!haveCross)('NEON kernels under qemu-aarch64', () => {
   const exe = join(dir, 'fh1_eval_arm64');
   beforeAll(() => {
     const sources = ['csrc/tools/fh1_eval.c', 'csrc/model.c', 'csrc/context.c', 'csrc/gguf.c', 'csrc/sample.c', 'quant/quants.c', 'csrc/cpu/forward.c', 'csrc/cpu/threads.c', 'csrc/cpu/simd_select.c', 'csrc/cpu/simd_scalar.c', 'csrc/cpu/simd_neon.c', 'csrc/cpu/simd_avx2.c', 'csrc/cpu/simd_avx512.c'];
-    const r = spawnSync('aarch64-linux-gnu-gcc', ['-O2', '-std=gnu11', '-static', '-o', exe, ...sources, '-lm', '-lpthread'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync('aarch64-linux-gnu-gcc', ['-O3', '-ffp-contract=off', '-std=gnu11', '-static', '-o', exe, ...sources, '-lm', '-lpthread'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
   });
 
@@ -53,7 +53,7 @@ describe.skipIf(!haveCross)('NEON kernels under qemu-aarch64', () => {
   it('every NEON integer dot equals the f32 dot of the dequantized weights', () => {
     const kexe = join(dir, 'int8-kernels-arm64');
     const sources = ['test/engine/int8-kernels.c', 'quant/quants.c', 'csrc/cpu/simd_scalar.c', 'csrc/cpu/simd_select.c', 'csrc/cpu/simd_avx2.c', 'csrc/cpu/simd_avx512.c'];
-    const cc = spawnSync('aarch64-linux-gnu-gcc', ['-O2', '-std=gnu11', '-static', '-DCHECK_NEON', '-o', kexe, ...sources, '-lm'], { cwd: ROOT, encoding: 'utf8' });
+    const cc = spawnSync('aarch64-linux-gnu-gcc', ['-O3', '-ffp-contract=off', '-std=gnu11', '-static', '-DCHECK_NEON', '-o', kexe, ...sources, '-lm'], { cwd: ROOT, encoding: 'utf8' });
     expect(cc.status, cc.stderr).toBe(0);
     const r = spawnSync('qemu-aarch64', [kexe], { encoding: 'utf8' });
     expect(r.status, r.stdout).toBe(0);
