@@ -193,34 +193,5 @@ static float dot_q3_K_i8(const block_q3_K *b, const int8_t *q8, const act_block 
     return s;
 }
 
-#define INT_DOT_MAX_K 32768
-static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
-    const int K = W->cols;
-    const int kq = W->type == GGML_TYPE_Q2_K || W->type == GGML_TYPE_Q3_K || W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K || W->type == GGML_TYPE_Q6_K;
-    const int b32 = W->type == GGML_TYPE_Q8_0 || W->type == GGML_TYPE_Q4_0 || W->type == GGML_TYPE_Q4_1 || W->type == GGML_TYPE_Q5_0 || W->type == GGML_TYPE_Q5_1;
-    if (!(kq ? K % QK_K == 0 : b32 && K % QK8_0 == 0) || K > INT_DOT_MAX_K) return 0;
-    int8_t q8[INT_DOT_MAX_K] __attribute__((aligned(16)));
-    act_block ab[INT_DOT_MAX_K / QK_K];
-    float ad[INT_DOT_MAX_K / QK8_0], adsum[INT_DOT_MAX_K / QK8_0];
-    for (int t = 0; t < T; t++) {
-        if (kq) quantize_act(x + (size_t)t * ldx, K, q8, ab);
-        else quantize_act_32(x + (size_t)t * ldx, K, q8, ad, adsum);
-        float *yt = y + (size_t)t * ldy;
-        for (int r = r0; r < r1; r++) {
-            const void *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
-            switch (W->type) {
-            case GGML_TYPE_Q2_K: yt[r] = dot_q2_K_i8(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q3_K: yt[r] = dot_q3_K_i8(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q4_K: yt[r] = dot_q4_K_i8(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q5_K: yt[r] = dot_q5_K_i8(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q6_K: yt[r] = dot_q6_K_i8(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q4_0: yt[r] = dot_q4_0_i8(row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q4_1: yt[r] = dot_q4_1_i8(row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q5_0: yt[r] = dot_q5_0_i8(row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q5_1: yt[r] = dot_q5_1_i8(row, q8, ad, adsum, K / QK8_0); break;
-            default: yt[r] = dot_q8_0_i8(row, q8, ad, K / QK8_0); break;
-            }
-        }
-    }
-    return 1;
-}
+#define INT8_READY() 1
+#include "int8_dispatch.h"

@@ -252,7 +252,7 @@ static inline VNNI_TARGET void block_q3_K_vnni(const block_q3_K *b, const int8_t
 /* A row: the block bodies above, with one horizontal sum at the end. (Four rows interleaved
  * measured 2.5× slower on this CPU.) */
 #define DEFINE_ROW_DOTS(T)                                                                                                 \
-    static VNNI_TARGET float dot_##T##_vnni(const block_##T *b, const int8_t *q8, const act_block *ab, int nb) {              \
+    static VNNI_TARGET float dot_##T##_i8(const block_##T *b, const int8_t *q8, const act_block *ab, int nb) {              \
         __m512 v = _mm512_setzero_ps();                                                                                       \
         float s = 0.0f;                                                                                                       \
         for (int i = 0; i < nb; i++) block_##T##_vnni(b + i, q8 + (size_t)i * QK_K, ab + i, &v, &s);                           \
@@ -292,16 +292,9 @@ static inline VNNI_TARGET __m256i fifth_bits32(const uint8_t qh[4]) {
     memcpy(&h, qh, 4);
     return _mm256_maskz_mov_epi8((__mmask32)h, _mm256_set1_epi8(0x10));
 }
-#define CODES_q4_0(b) nibbles32((b)->qs)
-#define CODES_q4_1(b) nibbles32((b)->qs)
-#define CODES_q5_0(b) _mm256_or_si256(nibbles32((b)->qs), fifth_bits32((b)->qh))
-#define CODES_q5_1(b) _mm256_or_si256(nibbles32((b)->qs), fifth_bits32((b)->qh))
-#define MIN_q4_0(b, d) (-8.0f * (d))
-#define MIN_q4_1(b, d) _cvtsh_ss((b)->m)
-#define MIN_q5_0(b, d) (-16.0f * (d))
-#define MIN_q5_1(b, d) _cvtsh_ss((b)->m)
+#include "int8_q32_terms.h"
 #define DEFINE_DOT_32(T)                                                                                                   \
-    static VNNI_TARGET float dot_##T##_vnni(const block_##T *b, const int8_t *q8, const float *ad, const float *adsum, int nb) { \
+    static VNNI_TARGET float dot_##T##_i8(const block_##T *b, const int8_t *q8, const float *ad, const float *adsum, int nb) { \
         __m512 acc = _mm512_setzero_ps();                                                                                    \
         float off = 0.0f;                                                                                                    \
         int i = 0;                                                                                                           \
@@ -331,7 +324,7 @@ DEFINE_DOT_32(q5_1)
 /* Q8_0 · Q8_0, two blocks per instruction. vpdpbusd wants unsigned × signed: |w| × (a with w's
  * sign), exact for every code including −128 (|−128| reads as 128 unsigned). Lanes 0-7 hold the
  * first block's partial sums, 8-15 the second's, each scaled by its own d_w·d_a. */
-static VNNI_TARGET float dot_q8_0_vnni(const block_q8_0 *b, const int8_t *q8, const float *ad, int nb) {
+static VNNI_TARGET float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, const float *ad, int nb) {
     __m512 acc = _mm512_setzero_ps();
     int i = 0;
     for (; i + 2 <= nb; i += 2) {
@@ -351,35 +344,6 @@ static VNNI_TARGET float dot_q8_0_vnni(const block_q8_0 *b, const int8_t *q8, co
     return s;
 }
 
-#define INT_DOT_MAX_K 32768
-static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
-    const int K = W->cols;
-    const int kq = W->type == GGML_TYPE_Q2_K || W->type == GGML_TYPE_Q3_K || W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K || W->type == GGML_TYPE_Q6_K;
-    const int b32 = W->type == GGML_TYPE_Q8_0 || W->type == GGML_TYPE_Q4_0 || W->type == GGML_TYPE_Q4_1 || W->type == GGML_TYPE_Q5_0 || W->type == GGML_TYPE_Q5_1;
-    if (!(kq ? K % QK_K == 0 : b32 && K % QK8_0 == 0) || K > INT_DOT_MAX_K || !has_vnni()) return 0;
-    int8_t q8[INT_DOT_MAX_K] __attribute__((aligned(64)));
-    act_block ab[INT_DOT_MAX_K / QK_K];
-    float ad[INT_DOT_MAX_K / QK8_0], adsum[INT_DOT_MAX_K / QK8_0];
-    for (int t = 0; t < T; t++) {
-        if (kq) quantize_act(x + (size_t)t * ldx, K, q8, ab);
-        else quantize_act_32(x + (size_t)t * ldx, K, q8, ad, adsum);
-        float *yt = y + (size_t)t * ldy;
-        for (int r = r0; r < r1; r++) {
-            const void *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
-            switch (W->type) {
-            case GGML_TYPE_Q2_K: yt[r] = dot_q2_K_vnni(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q3_K: yt[r] = dot_q3_K_vnni(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q4_K: yt[r] = dot_q4_K_vnni(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q5_K: yt[r] = dot_q5_K_vnni(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q6_K: yt[r] = dot_q6_K_vnni(row, q8, ab, K / QK_K); break;
-            case GGML_TYPE_Q4_0: yt[r] = dot_q4_0_vnni(row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q4_1: yt[r] = dot_q4_1_vnni(row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q5_0: yt[r] = dot_q5_0_vnni(row, q8, ad, adsum, K / QK8_0); break;
-            case GGML_TYPE_Q5_1: yt[r] = dot_q5_1_vnni(row, q8, ad, adsum, K / QK8_0); break;
-            default: yt[r] = dot_q8_0_vnni(row, q8, ad, K / QK8_0); break;
-            }
-        }
-    }
-    return 1;
-}
+#define INT8_READY() has_vnni()
+#include "int8_dispatch.h"
 #endif

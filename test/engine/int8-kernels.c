@@ -18,7 +18,7 @@ static int usable(void) {
 }
 #else
 #include "../../csrc/cpu/simd_avx512.c"
-#define DOT(t) dot_##t##_vnni
+#define DOT(t) dot_##t##_i8
 #define DEQ_ROW deq_row_avx512
 static int usable(void) { return has_vnni(); }
 #endif
