@@ -38,6 +38,18 @@ Napi::Error MakeError(Napi::Env env, fh1_status st, const std::string &msg) {
   return e;
 }
 
+// End of an async job on the JS thread: run `finally`, then reject with the engine's error or
+// resolve with make(env).
+void Settle(Napi::Env env, Napi::Promise::Deferred &d, const std::function<void()> &finally, fh1_status st, const std::string &err,
+            const std::function<Napi::Value(Napi::Env)> &make) {
+  if (finally) finally();
+  if (st != FH1_OK) {
+    d.Reject(MakeError(env, st, err).Value());
+    return;
+  }
+  d.Resolve(make(env));
+}
+
 // Runs `work` on the libuv pool; `done` builds the resolved value on the JS thread.
 class Task : public Napi::AsyncWorker {
  public:
@@ -59,13 +71,7 @@ class Task : public Napi::AsyncWorker {
   void Execute() override { status_ = work_(err_); }
 
   void OnOK() override {
-    Napi::Env env = Env();
-    if (finally_) finally_();
-    if (status_ != FH1_OK) {
-      deferred_.Reject(MakeError(env, status_, err_).Value());
-      return;
-    }
-    deferred_.Resolve(done_ ? done_(env) : env.Undefined());
+    Settle(Env(), deferred_, finally_, status_, err_, [this](Napi::Env env) -> Napi::Value { return done_ ? done_(env) : env.Undefined(); });
   }
 
   Napi::Promise::Deferred deferred_;
@@ -444,20 +450,16 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<int32_t> {
   }
 
   void OnOK() override {
-    Napi::Env env = Env();
-    if (finally_) finally_();
-    if (status_ != FH1_OK) {
-      deferred_.Reject(MakeError(env, status_, err_).Value());
-      return;
-    }
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("nPrompt", res_.n_prompt);
-    o.Set("nGen", res_.n_gen);
-    o.Set("promptMs", res_.prompt_ms);
-    o.Set("genMs", res_.gen_ms);
-    o.Set("stop", res_.stop);
-    o.Set("stopToken", res_.stop_token);
-    deferred_.Resolve(o);
+    Settle(Env(), deferred_, finally_, status_, err_, [this](Napi::Env env) -> Napi::Value {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("nPrompt", res_.n_prompt);
+      o.Set("nGen", res_.n_gen);
+      o.Set("promptMs", res_.prompt_ms);
+      o.Set("genMs", res_.gen_ms);
+      o.Set("stop", res_.stop);
+      o.Set("stopToken", res_.stop_token);
+      return o;
+    });
   }
 
   void OnError(const Napi::Error &e) override {

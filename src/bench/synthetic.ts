@@ -3,9 +3,10 @@
 // llama-bench runs the same file. Weights cycle one random block (the speed does not depend on the
 // values; the block keeps activations finite and free of denormals).
 
-import { ARCH, Keys, Tensors } from '../gguf/schema.js';
+import { Keys, Tensors } from '../gguf/schema.js';
 import { FileType, GGMLType, tensorByteSize } from '../gguf/types.js';
 import { kv, writeGGUF, type TensorPlan } from '../gguf/writer.js';
+import { coreEntries } from '../gguf/hparams.js';
 import type { GGUFEntry } from '../gguf/reader.js';
 import { addon } from '../engine/native.js';
 import type { ModelShape } from './shapes.js';
@@ -110,27 +111,7 @@ export async function writeSyntheticModel(s: ModelShape, typeName: string, path:
     return out;
   };
   const entries: GGUFEntry[] = [
-    kv.str(Keys.architecture, ARCH),
-    kv.str(Keys.type, 'model'),
-    kv.str(Keys.name, s.name),
-    kv.u32(Keys.contextLength, s.context),
-    kv.u32(Keys.embeddingLength, s.hidden),
-    kv.u32(Keys.feedForwardLength, s.ffn),
-    kv.u32(Keys.headCount, s.heads),
-    kv.u32(Keys.blockCount, s.layers),
-    kv.u32(Keys.ssmConvKernel, s.dConv),
-    kv.u32(Keys.ssmInnerSize, s.dSsm),
-    kv.u32(Keys.ssmStateSize, s.dState),
-    kv.u32(Keys.ssmTimeStepRank, s.ssmHeads),
-    kv.u32(Keys.ssmGroupCount, s.groups),
-    kv.f32(Keys.rmsEps, 1e-5),
-    kv.u32(Keys.fileType, t.fileType),
-    kv.u32(Keys.vocabSize, s.vocab),
-    kv.u32(Keys.headCountKv, s.kvHeads),
-    kv.u32(Keys.keyLength, s.headDim),
-    kv.u32(Keys.valueLength, s.headDim),
-    kv.f32(Keys.ropeFreqBase, 1e11),
-    kv.u32(Keys.quantizationVersion, 2),
+    ...coreEntries({ name: s.name, context: s.context, hidden: s.hidden, ffn: s.ffn, heads: s.heads, kvHeads: s.kvHeads, headDim: s.headDim, layers: s.layers, dConv: s.dConv, dSsm: s.dSsm, dState: s.dState, ssmHeads: s.ssmHeads, groups: s.groups, rmsEps: 1e-5, vocab: s.vocab, ropeTheta: 1e11, fileType: t.fileType }),
     ...syntheticVocab(s.vocab),
   ];
   await writeGGUF(path, entries, tensors, (i) => {

@@ -8,9 +8,10 @@
 import { basename, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { GGUFEntry } from '../gguf/reader.js';
-import { ARCH, Keys, LLAMA_CPP_IGNORES, LLAMA_CPP_REFUSES, Tensors } from '../gguf/schema.js';
+import { Keys, LLAMA_CPP_IGNORES, LLAMA_CPP_REFUSES, Tensors } from '../gguf/schema.js';
 import { FileType, GGMLType } from '../gguf/types.js';
 import { kv, writeGGUF, type TensorPlan } from '../gguf/writer.js';
+import { coreEntries } from '../gguf/hparams.js';
 import { BadFileError, UsageError } from '../util/errors.js';
 import { encodeBf16, encodeF16, encodeF32 } from './encode.js';
 import { mambaSizes, parseFalconH1Config, readJsonFile, type FalconH1Config } from './hf-config.js';
@@ -170,30 +171,26 @@ function resolveOutType(o: OutType, ckpt: Checkpoint): string {
 
 function metadataEntries(cfg: FalconH1Config, dir: string, outType: string | number, keep: boolean, plan: Planned[]): GGUFEntry[] {
   const nParams = plan.reduce((s, t) => s + t.ne.reduce((x, y) => x * y, 1), 0);
-  const e: GGUFEntry[] = [
-    kv.str(Keys.architecture, ARCH),
-    kv.str(Keys.type, 'model'),
-    kv.str(Keys.name, modelName(dir)),
-    kv.str(Keys.sizeLabel, sizeLabel(nParams)),
-    kv.u32(Keys.contextLength, cfg.maxPositionEmbeddings),
-    kv.u32(Keys.embeddingLength, cfg.hiddenSize),
-    kv.u32(Keys.feedForwardLength, cfg.intermediateSize),
-    kv.u32(Keys.headCount, cfg.numHeads),
-    kv.u32(Keys.blockCount, cfg.numLayers),
-    kv.u32(Keys.ssmConvKernel, cfg.dConv),
-    kv.u32(Keys.ssmInnerSize, cfg.dSsm),
-    kv.u32(Keys.ssmStateSize, cfg.dState),
-    kv.u32(Keys.ssmTimeStepRank, cfg.ssmHeads),
-    kv.u32(Keys.ssmGroupCount, cfg.nGroups),
-    kv.f32(Keys.rmsEps, cfg.rmsNormEps),
-    kv.u32(Keys.fileType, typeof outType === 'number' ? outType : { f32: FileType.ALL_F32, f16: FileType.MOSTLY_F16, bf16: FileType.MOSTLY_BF16 }[outType]!),
-    kv.u32(Keys.vocabSize, cfg.vocabSize),
-    kv.u32(Keys.headCountKv, cfg.numKvHeads),
-    kv.u32(Keys.keyLength, cfg.headDim),
-    kv.u32(Keys.valueLength, cfg.headDim),
-    kv.f32(Keys.ropeFreqBase, cfg.ropeTheta),
-    kv.u32(Keys.quantizationVersion, 2),
-  ];
+  const e: GGUFEntry[] = coreEntries({
+    name: modelName(dir),
+    sizeLabel: sizeLabel(nParams),
+    context: cfg.maxPositionEmbeddings,
+    hidden: cfg.hiddenSize,
+    ffn: cfg.intermediateSize,
+    heads: cfg.numHeads,
+    kvHeads: cfg.numKvHeads,
+    headDim: cfg.headDim,
+    layers: cfg.numLayers,
+    dConv: cfg.dConv,
+    dSsm: cfg.dSsm,
+    dState: cfg.dState,
+    ssmHeads: cfg.ssmHeads,
+    groups: cfg.nGroups,
+    rmsEps: cfg.rmsNormEps,
+    vocab: cfg.vocabSize,
+    ropeTheta: cfg.ropeTheta,
+    fileType: typeof outType === 'number' ? outType : { f32: FileType.ALL_F32, f16: FileType.MOSTLY_F16, bf16: FileType.MOSTLY_BF16 }[outType]!,
+  });
   if (cfg.rmsNorm && cfg.normBeforeGate) e.push(kv.bool(Keys.mambaNormBeforeGate, true));
   if (cfg.timeStepLimit[0] !== 0 || cfg.timeStepLimit[1] !== Infinity) e.push(kv.f32Arr(Keys.ssmTimeStepLimit, cfg.timeStepLimit));
   if (keep) {
