@@ -753,34 +753,53 @@ __global__ void __launch_bounds__(256) k_gemm_tc(const __nv_bfloat16 *__restrict
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < FJ; j++) wmma::fill_fragment(acc[i][j], 0.0f);
     const bool split_w = wl != nullptr;
-    for (int k0 = 0; k0 < K; k0 += TC_BK) {
-        // activations: 64×32 floats, 8 per thread, split into hi/lo
-        {
-            const int r = threadIdx.x / 4, c = (threadIdx.x % 4) * 8, t = t0 + r;
-            for (int e = 0; e < 8; e++) {
-                const int k = k0 + c + e;
-                const float v = (t < T && k < K) ? x[(size_t)t * K + k] : 0.0f;
-                const __nv_bfloat16 h = __float2bfloat16_rn(v);
-                s.ah[r][c + e] = h;
-                s.al[r][c + e] = __float2bfloat16_rn(v - __bfloat162float(h));
-            }
+    // Software pipeline: the global loads of step k0 + TC_BK are issued into registers before
+    // the MMAs of step k0 run, and stored to shared memory after them.
+    constexpr int WP = BN / 64; // weight passes of 64 rows
+    float xr[8];
+    uint4 whr[WP], wlr[WP];
+    const int ar = threadIdx.x / 4, ac = (threadIdx.x % 4) * 8;
+    auto load = [&](int k0) {
+        const int t = t0 + ar, k = k0 + ac;
+        if (t < T && k + 8 <= K && K % 4 == 0) {
+            const float4 a = *reinterpret_cast<const float4 *>(x + (size_t)t * K + k), b = *reinterpret_cast<const float4 *>(x + (size_t)t * K + k + 4);
+            xr[0] = a.x, xr[1] = a.y, xr[2] = a.z, xr[3] = a.w, xr[4] = b.x, xr[5] = b.y, xr[6] = b.z, xr[7] = b.w;
+        } else {
+            for (int e = 0; e < 8; e++) xr[e] = (t < T && k + e < K) ? x[(size_t)t * K + k + e] : 0.0f;
         }
-        // weights: BN×32 bf16, 8 per thread per pass
-        for (int half = 0; half < BN / 64; half++) {
-            const int r = threadIdx.x / 4 + 64 * half, c = (threadIdx.x % 4) * 8, n = n0 + r;
-            const size_t off = (size_t)n * K + k0 + c;
-            if (n < N && k0 + c + 8 <= K && (off % 8) == 0) {
-                *reinterpret_cast<uint4 *>(&s.bh[r][c]) = *reinterpret_cast<const uint4 *>(wh + off);
-                if (split_w) *reinterpret_cast<uint4 *>(&s.bl[r][c]) = *reinterpret_cast<const uint4 *>(wl + off);
+        for (int p = 0; p < WP; p++) {
+            const int n = n0 + ar + 64 * p;
+            const size_t off = (size_t)n * K + k;
+            if (n < N && k + 8 <= K && (off % 8) == 0) {
+                whr[p] = *reinterpret_cast<const uint4 *>(wh + off);
+                if (split_w) wlr[p] = *reinterpret_cast<const uint4 *>(wl + off);
             } else {
+                __nv_bfloat16 *h = reinterpret_cast<__nv_bfloat16 *>(&whr[p]), *l = reinterpret_cast<__nv_bfloat16 *>(&wlr[p]);
                 for (int e = 0; e < 8; e++) {
-                    const bool in = n < N && k0 + c + e < K;
-                    s.bh[r][c + e] = in ? wh[off + e] : __float2bfloat16_rn(0.0f);
-                    if (split_w) s.bl[r][c + e] = in ? wl[off + e] : __float2bfloat16_rn(0.0f);
+                    const bool in = n < N && k + e < K;
+                    h[e] = in ? wh[off + e] : __float2bfloat16_rn(0.0f);
+                    if (split_w) l[e] = in ? wl[off + e] : __float2bfloat16_rn(0.0f);
                 }
             }
         }
-        __syncthreads();
+    };
+    auto store = [&]() {
+        for (int e = 0; e < 8; e++) {
+            const __nv_bfloat16 h = __float2bfloat16_rn(xr[e]);
+            s.ah[ar][ac + e] = h;
+            s.al[ar][ac + e] = __float2bfloat16_rn(xr[e] - __bfloat162float(h));
+        }
+        for (int p = 0; p < WP; p++) {
+            *reinterpret_cast<uint4 *>(&s.bh[ar + 64 * p][ac]) = whr[p];
+            if (split_w) *reinterpret_cast<uint4 *>(&s.bl[ar + 64 * p][ac]) = wlr[p];
+        }
+    };
+    load(0);
+    store();
+    __syncthreads();
+    for (int k0 = 0; k0 < K; k0 += TC_BK) {
+        const bool more = k0 + TC_BK < K;
+        if (more) load(k0 + TC_BK);
         for (int kk = 0; kk < TC_BK; kk += 16) {
             wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> ah[2], al[2];
             wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> bh[FJ], bl[FJ];
@@ -800,6 +819,10 @@ __global__ void __launch_bounds__(256) k_gemm_tc(const __nv_bfloat16 *__restrict
                 }
         }
         __syncthreads();
+        if (more) {
+            store();
+            __syncthreads();
+        }
     }
     // through shared memory so partial tiles at the edges are stored with bounds checks
     float *cs = reinterpret_cast<float *>(smem);
