@@ -11,6 +11,11 @@ import type { GGUFEntry } from '../gguf/reader.js';
 import { addon } from '../engine/native.js';
 import type { ModelShape } from './shapes.js';
 import { UsageError } from '../util/errors.js';
+import { MIXES } from '../quantize/recipes.js';
+import { quantizeFile } from '../quantize/quantize.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const SYNTHETIC_TYPES: Record<string, { type: number; fileType: number }> = {
   f32: { type: GGMLType.F32, fileType: FileType.ALL_F32 },
@@ -120,4 +125,26 @@ export async function writeSyntheticModel(s: ModelShape, typeName: string, path:
     if (kinds[i] === 'mat') return cycle(pattern, tensorByteSize(ti.type, ti.ne));
     return new Uint8Array(small(kinds[i], n).buffer);
   });
+}
+
+/** Every --type a synthetic model can have: the directly written types and every quantize mix. */
+export const SYNTHETIC_TYPE_NAMES: string[] = [...new Set([...Object.keys(SYNTHETIC_TYPES), ...Object.keys(MIXES).map((m) => m.toLowerCase())])];
+
+/**
+ * A synthetic model of any type users run: f32/f16/bf16/q8_0 are written directly; a mix
+ * (q4_k_m, q5_k_s, ...) is written as bf16 to a temp file and quantized by `quantize` itself, so
+ * its per-tensor types are exactly what users get from a real checkpoint.
+ */
+export async function writeSyntheticModelOfType(s: ModelShape, typeName: string, path: string, threads?: number): Promise<void> {
+  const name = typeName.toLowerCase();
+  if (SYNTHETIC_TYPES[name]) return writeSyntheticModel(s, name, path);
+  if (!SYNTHETIC_TYPE_NAMES.includes(name)) throw new UsageError(`unknown synthetic weight type '${typeName}' (expected ${SYNTHETIC_TYPE_NAMES.join(', ')})`);
+  const dir = mkdtempSync(join(tmpdir(), 'falcon-h1-synthetic-'));
+  try {
+    const src = join(dir, 'bf16.gguf');
+    await writeSyntheticModel(s, 'bf16', src);
+    await quantizeFile(src, path, name.toUpperCase(), { threads });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

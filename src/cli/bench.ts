@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Model, simdName } from '../engine/engine.js';
 import { SHAPES } from '../bench/shapes.js';
-import { SYNTHETIC_TYPES, writeSyntheticModel } from '../bench/synthetic.js';
+import { SYNTHETIC_TYPE_NAMES, writeSyntheticModelOfType } from '../bench/synthetic.js';
 import { ggmlTypeName } from '../gguf/types.js';
 import { UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/progress.js';
@@ -87,7 +87,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('-o, --output <fmt>', 'output format').choices(['md', 'json', 'csv']).default('md'))
     .addOption(new Option('--synthetic <size>', 'benchmark a random-weight model of a released shape').choices(Object.keys(SHAPES)))
-    .addOption(new Option('--type <type>', 'weight type of the synthetic model').choices(Object.keys(SYNTHETIC_TYPES)).default('bf16'))
+    .addOption(new Option('--type <type>', 'weight type of the synthetic model (a quantize type: written as bf16, then quantized)').choices(SYNTHETIC_TYPE_NAMES).default('bf16'))
     .option('--keep <file>', 'keep the synthetic model at this path instead of deleting it')
     .action(async (modelArg: string | undefined, o: BenchOptions) => {
       if (!!modelArg === !!o.synthetic) throw new UsageError('give a model file or --synthetic SIZE (not both)');
@@ -98,7 +98,7 @@ export function benchCommand(): Command {
         path = o.keep ?? join(dir!, `synthetic-${o.synthetic}-${o.type}.gguf`);
         cleanup = dir;
         process.stderr.write(`writing a random-weight ${o.synthetic} ${o.type} model to ${path}\n`);
-        await writeSyntheticModel(SHAPES[o.synthetic], o.type, path);
+        await writeSyntheticModelOfType(SHAPES[o.synthetic], o.type, path);
       }
       try {
         const rows = await runBench(path, o);

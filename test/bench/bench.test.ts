@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { writeSyntheticModel } from '../../src/bench/synthetic.js';
+import { writeSyntheticModel, writeSyntheticModelOfType } from '../../src/bench/synthetic.js';
+import { MINI256 } from '../helpers/mini-shape.js';
+import { FileType, GGMLType } from '../../src/gguf/types.js';
 import { SHAPES, type ModelShape } from '../../src/bench/shapes.js';
 import { Model } from '../../src/engine/engine.js';
-import { readGGUF } from '../../src/gguf/reader.js';
+import { getNumber, readGGUF } from '../../src/gguf/reader.js';
 import { cli } from '../helpers/cli.js';
 import { convertedFixture, tempDir } from '../helpers/fixtures.js';
 
@@ -36,6 +38,21 @@ describe('synthetic models', () => {
       ctx.free();
       m.free();
     }
+  });
+
+  it('a quantize mix is written as bf16 and quantized like a real checkpoint', async () => {
+    const path = join(tempDir(), 'mini-q4_k_m.gguf');
+    await writeSyntheticModelOfType(MINI256, 'q4_k_m', path, 2);
+    const f = readGGUF(path);
+    expect(getNumber(f, 'general.file_type')).toBe(FileType.MOSTLY_Q4_K_M);
+    const types = new Set(f.tensors.map((t) => t.type));
+    expect(types.has(GGMLType.Q4_K) && types.has(GGMLType.Q6_K)).toBe(true); // the mix, not a pure type
+    const m = await Model.load(path);
+    const ctx = m.newContext({ ctxSize: 64 });
+    expect((await ctx.decode([1, 2, 3])).every((v) => Number.isFinite(v))).toBe(true);
+    ctx.free();
+    m.free();
+    expect(cli(['bench', '--synthetic', '0.5b', '--type', 'q7_x']).stderr).toMatch(/q4_k_m/);
   });
 });
 
