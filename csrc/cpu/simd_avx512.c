@@ -93,31 +93,30 @@ static VNNI_TARGET void quantize_act(const float *x, int K, int8_t *q, act_block
 
 /* The 8 six-bit scales and mins of a Q4_K block as bytes [sc0..sc7 | m0..m7] from the 12 packed
  * bytes (layout: spec §2.2), with word-wide masks instead of a loop. */
-static inline void unpack_k4(const uint8_t *q, uint32_t out[4]) {
-    uint32_t w[3];
-    memcpy(w, q, 12);
-    out[0] = w[0] & 0x3f3f3f3f;                                               /* scales 0..3 */
-    out[1] = (w[2] & 0x0f0f0f0f) | (((w[0] >> 6) & 0x03030303) << 4);       /* scales 4..7 */
-    out[2] = w[1] & 0x3f3f3f3f;                                               /* mins 0..3 */
-    out[3] = ((w[2] >> 4) & 0x0f0f0f0f) | (((w[1] >> 6) & 0x03030303) << 4); /* mins 4..7 */
+static inline VNNI_TARGET __m128i unpack_k4(const uint8_t *q) {
+    /* 16-byte load: the 12 scale bytes are followed by the block's codes, so it stays inside the
+     * block; built in registers (4 scalar stores + a vector load would stall on store forwarding) */
+    const __m128i v = _mm_loadu_si128((const __m128i *)q);                  /* dwords w0 w1 w2 . */
+    const __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)), _mm_setr_epi32(0, 0, 0, 4)); /* w0 w2 w1 w2>>4 */
+    const __m128i hi = _mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2);                     /* (w0 w0 w1 w1)>>2 */
+    return _mm_or_si128(_mm_and_si128(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
+                        _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030))); /* [sc0-3 | sc4-7 | m0-3 | m4-7] */
 }
 
 /* lanes [s_2c ×8 | s_2c+1 ×8] for chunk c of a Q4_K/Q5_K block */
 #define K4_IDX(c) _mm512_setr_epi32(2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1)
 
-/* Σ_j sc_j·Σ(q·a) of sub-blocks j, scaled by d_w·d_a into accv; the mins term goes to *acc. */
-static inline VNNI_TARGET void mins_term(const uint32_t sm[4], const act_block *ab, float dmin, float *acc) {
-    const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)&sm[2]));
-    const __m128i mp = _mm_madd_epi16(mins16, _mm_loadu_si128((const __m128i *)ab->bsum32));
-    const int msum = _mm_extract_epi32(mp, 0) + _mm_extract_epi32(mp, 1) + _mm_extract_epi32(mp, 2) + _mm_extract_epi32(mp, 3);
-    *acc -= ab->d * dmin * (float)msum;
+/* Σ_j sc_j·Σ(q·a) of sub-blocks j, scaled by d_w·d_a into accv; the mins term −d_a·dmin·Σ m_j·bsum_j
+ * goes to the 4-lane accumulator *acc4 (summed once per row). */
+static inline VNNI_TARGET void mins_term(__m128i sm, const act_block *ab, float dmin, __m128 *acc4) {
+    const __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), _mm_loadu_si128((const __m128i *)ab->bsum32));
+    *acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(mp), _mm_set1_ps(-ab->d * dmin), *acc4);
 }
 
-static inline VNNI_TARGET void block_q4_K_vnni(const block_q4_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, float *acc) {
+static inline VNNI_TARGET void block_q4_K_vnni(const block_q4_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, __m128 *acc) {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
-    uint32_t sm[4];
-    unpack_k4(b->scales, sm);
-    const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)sm));
+    const __m128i sm = unpack_k4(b->scales);
+    const __m512i sc32 = _mm512_cvtepu8_epi32(sm);
     __m512i sumi = _mm512_setzero_si512();
 #pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
@@ -130,7 +129,7 @@ static inline VNNI_TARGET void block_q4_K_vnni(const block_q4_K *b, const int8_t
     mins_term(sm, ab, _cvtsh_ss(b->dmin), acc);
 }
 
-static inline VNNI_TARGET void block_q6_K_vnni(const block_q6_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, float *acc) {
+static inline VNNI_TARGET void block_q6_K_vnni(const block_q6_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, __m128 *acc) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
     /* lanes [sc_j0 ×4 | sc_j0+1 ×4 | sc_j0+2 ×4 | sc_j0+3 ×4] for j0 = 0, 4, 8, 12 */
     const __m512i idx[4] = {_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7),
@@ -161,14 +160,13 @@ static inline VNNI_TARGET void block_q6_K_vnni(const block_q6_K *b, const int8_t
     const int o = _mm_extract_epi32(o4, 0) + _mm_extract_epi32(o4, 1) + _mm_extract_epi32(o4, 2) + _mm_extract_epi32(o4, 3);
     const float dd = ab->d * _cvtsh_ss(b->d);
     *accv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(dd), *accv);
-    *acc -= dd * (float)(32 * o);
+    *acc = _mm_sub_ss(*acc, _mm_set_ss(dd * (float)(32 * o)));
 }
 
-static inline VNNI_TARGET void block_q5_K_vnni(const block_q5_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, float *acc) {
+static inline VNNI_TARGET void block_q5_K_vnni(const block_q5_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, __m128 *acc) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi8(0x01);
-    uint32_t sm[4];
-    unpack_k4(b->scales, sm);
-    const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)sm));
+    const __m128i sm = unpack_k4(b->scales);
+    const __m512i sc32 = _mm512_cvtepu8_epi32(sm);
     __m256i H = _mm256_loadu_si256((const __m256i *)b->qh);
     __m512i sumi = _mm512_setzero_si512();
 #pragma GCC unroll 4
@@ -198,7 +196,7 @@ static inline VNNI_TARGET int sum16_products(__m256i v16, const act_block *ab) {
 
 /* Q2_K: chunk c (64 elements) = 2-bit fields 2c and 2c+2 (mod 8) of the 32 bytes of its half;
  * value d·(sc & 15)·q − dmin·(sc >> 4) per 16-element sub-block. */
-static inline VNNI_TARGET void block_q2_K_vnni(const block_q2_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, float *acc) {
+static inline VNNI_TARGET void block_q2_K_vnni(const block_q2_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, __m128 *acc) {
     const __m128i sc8 = _mm_loadu_si128((const __m128i *)b->scales);
     const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_and_si128(sc8, _mm_set1_epi8(0x0F)));
     const __m256i m3 = _mm256_set1_epi8(3);
@@ -214,12 +212,12 @@ static inline VNNI_TARGET void block_q2_K_vnni(const block_q2_K *b, const int8_t
     }
     const int msum = sum16_products(_mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F))), ab);
     *accv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(ab->d * _cvtsh_ss(b->d)), *accv);
-    *acc -= ab->d * _cvtsh_ss(b->dmin) * (float)msum;
+    *acc = _mm_sub_ss(*acc, _mm_set_ss(ab->d * _cvtsh_ss(b->dmin) * (float)msum));
 }
 
 /* Q3_K: the 2 low bits as in Q2_K, the third from hmask bit 4h+j; code u = low + 4·bit ∈ [0, 7]
  * stands for u − 4, so Σ sc·(u − 4)·a = Σ sc·u·a − 4·Σ sc·bsum16. Scales are 6-bit, signed. */
-static inline VNNI_TARGET void block_q3_K_vnni(const block_q3_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, float *acc) {
+static inline VNNI_TARGET void block_q3_K_vnni(const block_q3_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, __m128 *acc) {
     int8_t sc[16];
     for (int j = 0; j < 16; j++) {
         const int lo = j < 8 ? b->scales[j] & 0xF : b->scales[j - 8] >> 4;
@@ -246,7 +244,7 @@ static inline VNNI_TARGET void block_q3_K_vnni(const block_q3_K *b, const int8_t
     }
     const float dd = ab->d * _cvtsh_ss(b->d);
     *accv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(dd), *accv);
-    *acc -= dd * (float)(4 * sum16_products(_mm256_cvtepi8_epi16(sc8), ab));
+    *acc = _mm_sub_ss(*acc, _mm_set_ss(dd * (float)(4 * sum16_products(_mm256_cvtepi8_epi16(sc8), ab))));
 }
 
 /* A row: the block bodies above, with one horizontal sum at the end. (Four rows interleaved
@@ -254,9 +252,10 @@ static inline VNNI_TARGET void block_q3_K_vnni(const block_q3_K *b, const int8_t
 #define DEFINE_ROW_DOTS(T)                                                                                                 \
     static VNNI_TARGET float dot_##T##_i8(const block_##T *b, const int8_t *q8, const act_block *ab, int nb) {              \
         __m512 v = _mm512_setzero_ps();                                                                                       \
-        float s = 0.0f;                                                                                                       \
-        for (int i = 0; i < nb; i++) block_##T##_vnni(b + i, q8 + (size_t)i * QK_K, ab + i, &v, &s);                           \
-        return s + _mm512_reduce_add_ps(v);                                                                                   \
+        __m128 s4 = _mm_setzero_ps();                                                                                         \
+        for (int i = 0; i < nb; i++) block_##T##_vnni(b + i, q8 + (size_t)i * QK_K, ab + i, &v, &s4);                          \
+        s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));                                                                           \
+        return _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4))) + _mm512_reduce_add_ps(v);                                  \
     }
 DEFINE_ROW_DOTS(q2_K)
 DEFINE_ROW_DOTS(q3_K)
