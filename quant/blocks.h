@@ -140,6 +140,22 @@ static inline int fh1_type_size(int type) {
     }
 }
 
+/* Q4_K/Q5_K: the 6-bit scale and min of sub-block j (0..7) from the 12 packed bytes */
+static inline void fh1_k4_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+/* Q3_K: the signed 6-bit scale of sub-block j (0..15) from the 12 packed bytes */
+static inline int8_t fh1_q3_K_scale(int j, const uint8_t *scales) {
+    const int lo = j < 8 ? scales[j] & 0xF : scales[j - 8] >> 4;
+    return (int8_t)((lo | (((scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
+}
+
 /* Reference dequantization of one row of n elements (n a multiple of the block size). */
 void fh1_dequantize_row(int type, const void *src, float *dst, int64_t n);
 

@@ -360,18 +360,8 @@ static void search_scale_min_x8(int n, int nmax, const float *xt, const float *w
                                 float rmin, float rdelta, int nstep, int use_mad) { (void)n, (void)nmax, (void)xt, (void)wt, (void)L, (void)ldl, (void)scale_out, (void)min_out, (void)rmin, (void)rdelta, (void)nstep, (void)use_mad; }
 #endif
 
-/* 6-bit scale/min pairs of Q4_K/Q5_K sub-block j */
-static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
-    if (j < 4) {
-        *d = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *d = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
 
-static void pack_scale_min_k4(uint8_t *scales, const float *sc, const float *mins, float max_scale, float max_min) {
+static void pack_fh1_k4_scale_min(uint8_t *scales, const float *sc, const float *mins, float max_scale, float max_min) {
     const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
     const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
     for (int j = 0; j < 8; ++j) {
@@ -464,9 +454,7 @@ static void quantize_q3_K(const float *x, block_q3_K *y, int64_t n) {
             y[i].d = fh1_float_to_half(0.f);
         }
         for (int j = 0; j < 16; ++j) {
-            int8_t s = (int8_t)(j < 8 ? y[i].scales[j] & 0xF : y[i].scales[j - 8] >> 4);
-            s = (int8_t)((s | (((y[i].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
-            const float d = fh1_half_to_float(y[i].d) * s;
+            const float d = fh1_half_to_float(y[i].d) * fh1_q3_K_scale(j, y[i].scales);
             if (!d) continue;
             for (int ii = 0; ii < 16; ++ii) L[16 * j + ii] = (int8_t)(MAX(-4, MIN(3, nearest_int(x[16 * j + ii] / d))) + 4);
         }
@@ -491,21 +479,20 @@ static void quantize_k_scale_min(const float *x, int nmax, float rmin, int nstep
     uint8_t Laux[32];
     float w[32], mins[8], sc[8];
     float max_scale = 0, max_min = 0;
+    float av[8]; /* weights of the search: av_j + |x|, av_j the sub-block's RMS */
+    for (int j = 0; j < 8; ++j) {
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+        av[j] = sqrtf(sum_x2 / 32);
+    }
     if (have_avx2()) {
         float xt[32 * 8], wt[32 * 8];
-        for (int j = 0; j < 8; ++j) {
-            float sum_x2 = 0;
-            for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
-            const float av = sqrtf(sum_x2 / 32);
-            for (int l = 0; l < 32; ++l) xt[8 * l + j] = x[32 * j + l], wt[8 * l + j] = av + fabsf(x[32 * j + l]);
-        }
+        for (int j = 0; j < 8; ++j)
+            for (int l = 0; l < 32; ++l) xt[8 * l + j] = x[32 * j + l], wt[8 * l + j] = av[j] + fabsf(x[32 * j + l]);
         search_scale_min_x8(32, nmax, xt, wt, L, 32, sc, mins, rmin, 0.1f, nstep, 0);
     } else {
         for (int j = 0; j < 8; ++j) {
-            float sum_x2 = 0;
-            for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
-            const float av = sqrtf(sum_x2 / 32);
-            for (int l = 0; l < 32; ++l) w[l] = av + fabsf(x[32 * j + l]);
+            for (int l = 0; l < 32; ++l) w[l] = av[j] + fabsf(x[32 * j + l]);
             sc[j] = search_scale_min(32, nmax, x + 32 * j, w, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep, 0);
         }
     }
@@ -514,12 +501,12 @@ static void quantize_k_scale_min(const float *x, int nmax, float rmin, int nstep
         if (mins[j] > max_min) max_min = mins[j];
     }
     memset(scales, 0, 12);
-    pack_scale_min_k4(scales, sc, mins, max_scale, max_min);
+    pack_fh1_k4_scale_min(scales, sc, mins, max_scale, max_min);
     *d = fh1_float_to_half(max_scale / 63.f);
     *dmin = fh1_float_to_half(max_min / 63.f);
     for (int j = 0; j < 8; ++j) {
         uint8_t s, m;
-        scale_min_k4(j, scales, &s, &m);
+        fh1_k4_scale_min(j, scales, &s, &m);
         const float dd = fh1_half_to_float(*d) * s;
         if (!dd) continue;
         const float dm = fh1_half_to_float(*dmin) * m;
@@ -707,10 +694,7 @@ void fh1_dequantize_row(int type, const void *src, float *dst, int64_t n) {
         for (int64_t i = 0; i < n / QK_K; i++) {
             const float d_all = fh1_half_to_float(b[i].d);
             int8_t sc[16];
-            for (int j = 0; j < 16; ++j) {
-                int s = j < 8 ? b[i].scales[j] & 0xF : b[i].scales[j - 8] >> 4;
-                sc[j] = (int8_t)((s | (((b[i].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
-            }
+            for (int j = 0; j < 16; ++j) sc[j] = fh1_q3_K_scale(j, b[i].scales);
             const uint8_t *q = b[i].qs, *hm = b[i].hmask;
             uint8_t m = 1;
             int is = 0;
@@ -734,9 +718,9 @@ void fh1_dequantize_row(int type, const void *src, float *dst, int64_t n) {
             int is = 0;
             for (int j = 0; j < QK_K; j += 64, q += 32) {
                 uint8_t sc, m;
-                scale_min_k4(is, b[i].scales, &sc, &m);
+                fh1_k4_scale_min(is, b[i].scales, &sc, &m);
                 const float d1 = d * sc, m1 = mn * m;
-                scale_min_k4(is + 1, b[i].scales, &sc, &m);
+                fh1_k4_scale_min(is + 1, b[i].scales, &sc, &m);
                 const float d2 = d * sc, m2 = mn * m;
                 for (int l = 0; l < 32; ++l) *dst++ = d1 * (q[l] & 0xF) - m1;
                 for (int l = 0; l < 32; ++l) *dst++ = d2 * (q[l] >> 4) - m2;
@@ -754,9 +738,9 @@ void fh1_dequantize_row(int type, const void *src, float *dst, int64_t n) {
             int is = 0;
             for (int j = 0; j < QK_K; j += 64, ql += 32) {
                 uint8_t sc, m;
-                scale_min_k4(is, b[i].scales, &sc, &m);
+                fh1_k4_scale_min(is, b[i].scales, &sc, &m);
                 const float d1 = d * sc, m1 = mn * m;
-                scale_min_k4(is + 1, b[i].scales, &sc, &m);
+                fh1_k4_scale_min(is + 1, b[i].scales, &sc, &m);
                 const float d2 = d * sc, m2 = mn * m;
                 for (int l = 0; l < 32; ++l) *dst++ = d1 * ((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
                 for (int l = 0; l < 32; ++l) *dst++ = d2 * ((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;

@@ -3,11 +3,6 @@
  * widths differ: a 256-bit product covers 32 codes, 8 int32 lanes of 4 products each. */
 #define I8 __attribute__((target("avx2,fma,f16c")))
 
-typedef struct {
-    float d;
-    int16_t bsum16[16]; /* sums of the 16-element groups */
-    int16_t bsum32[8];  /* sums of the 32-element groups */
-} act_block;
 
 static inline I8 __m256i dot4(__m256i u, __m256i s) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)); }
 static inline I8 int hsum_i32(__m256i v) {
@@ -77,10 +72,6 @@ static I8 float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, const float *
     return hsum_f(acc);
 }
 
-static inline I8 __m256i nibbles32(const uint8_t *qs) {
-    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1), _mm256_set1_epi8(0x0F));
-}
 /* byte j = 0x10 where bit j of qh is set */
 static inline I8 __m256i fifth_bits32(const uint8_t qh[4]) {
     uint32_t h;
@@ -107,17 +98,6 @@ DEFINE_DOT_32(q4_1)
 DEFINE_DOT_32(q5_0)
 DEFINE_DOT_32(q5_1)
 
-static inline void unpack_k4(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
-    for (int j = 0; j < 8; j++) {
-        if (j < 4) {
-            sc[j] = q[j] & 63;
-            mn[j] = q[j + 4] & 63;
-        } else {
-            sc[j] = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-            mn[j] = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-        }
-    }
-}
 /* [s ×4 | t ×4] with each value in the low int16 of its lane (vpmaddwd applies it exactly) */
 static inline I8 __m256i lane_scales(int s, int t) { return _mm256_setr_epi32(s & 0xFFFF, s & 0xFFFF, s & 0xFFFF, s & 0xFFFF, t & 0xFFFF, t & 0xFFFF, t & 0xFFFF, t & 0xFFFF); }
 static inline I8 int sum16_products(const int8_t *v, const act_block *ab) {
@@ -129,7 +109,7 @@ static inline I8 int sum16_products(const int8_t *v, const act_block *ab) {
 /* Q4_K and Q5_K: chunk c's 32 low codes are sub-block 2c, its 32 high codes sub-block 2c+1 */
 static inline I8 float block_k45(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, uint16_t dh, uint16_t dmh, const int8_t *q8, const act_block *ab) {
     uint8_t sc[8], mn[8];
-    unpack_k4(scales, sc, mn);
+    for (int j = 0; j < 8; j++) fh1_k4_scale_min(j, scales, &sc[j], &mn[j]);
     const __m256i m4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi8(1);
     __m256i H = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
     __m256i sumi = _mm256_setzero_si256();
@@ -213,10 +193,7 @@ static I8 float dot_q3_K_i8(const block_q3_K *b, const int8_t *q8, const act_blo
     const __m256i m3 = _mm256_set1_epi8(3), m1 = _mm256_set1_epi8(1);
     for (int i = 0; i < nb; i++) {
         int8_t sc[16];
-        for (int j = 0; j < 16; j++) {
-            const int lo = j < 8 ? b[i].scales[j] & 0xF : b[i].scales[j - 8] >> 4;
-            sc[j] = (int8_t)((lo | (((b[i].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
-        }
+        for (int j = 0; j < 16; j++) sc[j] = fh1_q3_K_scale(j, b[i].scales);
         __m256i H = _mm256_loadu_si256((const __m256i *)b[i].hmask), sumi = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
             const __m256i q = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * h));

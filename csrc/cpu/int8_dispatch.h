@@ -1,5 +1,5 @@
 /* csrc/cpu/int8_dispatch.h — decode's entry into the integer dots, shared by the ISA files
- * (simd_avx512.c, int8_avx2.h, int8_neon.h). Each defines act_block, quantize_act (per 256, with
+ * (simd_avx512.c, int8_avx2.h, int8_neon.h). Each defines quantize_act (per 256, into act_block with
  * group sums), quantize_act_32, dot_<type>_i8 for every block type and INT8_READY() (whether this
  * CPU runs them), then includes this. Returns 0 for weights it does not take. */
 #define INT_DOT_MAX_K 32768

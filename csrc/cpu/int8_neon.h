@@ -1,11 +1,6 @@
 /* csrc/cpu/int8_neon.h — the NEON integer dots of simd_neon.c (included there, after the
  * template). Same terms as simd_avx512.c / int8_avx2.h; codes of every type fit in int8 (≤ 63,
  * or the signed Q8_0 values), so a signed 8×8→16-bit multiply is exact and the sums widen to 32. */
-typedef struct {
-    float d;
-    int16_t bsum16[16];
-    int16_t bsum32[8];
-} act_block;
 
 /* Σ w[i]·a[i] over 16 int8 pairs */
 static inline int32_t dot16(int8x16_t w, int8x16_t a) {
@@ -81,20 +76,9 @@ DEFINE_DOT_32(q4_1, 0, fh1_half_to_float(b[i].m))
 DEFINE_DOT_32(q5_0, 1, -16.0f * d)
 DEFINE_DOT_32(q5_1, 1, fh1_half_to_float(b[i].m))
 
-static inline void unpack_k4(const uint8_t *q, int sc[8], int mn[8]) {
-    for (int j = 0; j < 8; j++) {
-        if (j < 4) {
-            sc[j] = q[j] & 63;
-            mn[j] = q[j + 4] & 63;
-        } else {
-            sc[j] = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-            mn[j] = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-        }
-    }
-}
 static inline float block_k45(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, uint16_t dh, uint16_t dmh, const int8_t *q8, const act_block *ab) {
-    int sc[8], mn[8];
-    unpack_k4(scales, sc, mn);
+    uint8_t sc[8], mn[8];
+    for (int j = 0; j < 8; j++) fh1_k4_scale_min(j, scales, &sc[j], &mn[j]);
     const uint8x16_t m4 = vdupq_n_u8(0x0F), one = vdupq_n_u8(1);
     int sumi = 0;
     for (int c = 0; c < 4; c++) {
@@ -173,10 +157,7 @@ static float dot_q3_K_i8(const block_q3_K *b, const int8_t *q8, const act_block 
     const uint8x16_t m3 = vdupq_n_u8(3), one = vdupq_n_u8(1);
     for (int i = 0; i < nb; i++) {
         int sc[16], sumi = 0, off = 0;
-        for (int j = 0; j < 16; j++) {
-            const int lo = j < 8 ? b[i].scales[j] & 0xF : b[i].scales[j - 8] >> 4;
-            sc[j] = (lo | (((b[i].scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32;
-        }
+        for (int j = 0; j < 16; j++) sc[j] = fh1_q3_K_scale(j, b[i].scales);
         for (int h = 0; h < 2; h++)
             for (int l0 = 0; l0 < 32; l0 += 16) {
                 const uint8x16_t q = vld1q_u8(b[i].qs + 32 * h + l0), H = vld1q_u8(b[i].hmask + l0);

@@ -29,6 +29,14 @@ typedef struct {
 #define GEMM_TB 64
 #define FH1_GEMM_SCRATCH(k_max) ((size_t)(k_max) * (GEMM_TB + 8))
 
+/* Decode activations rounded to int8 per 256 elements (the integer dots of the K-quants): the
+ * scale, and the sums of the rounded values per 16 and per 32 elements. */
+typedef struct {
+    float d;
+    int16_t bsum16[16];
+    int16_t bsum32[8];
+} act_block;
+
 extern const fh1_simd fh1_simd_scalar;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const fh1_simd fh1_simd_avx2;

@@ -66,12 +66,6 @@ static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, flo
 
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c,avx2")))
 
-typedef struct {
-    float d;
-    int16_t bsum16[16]; /* sums of the 16-element groups */
-    int16_t bsum32[8];  /* sums of the 32-element groups */
-} act_block;
-
 /* x (K floats) → q (K int8) + per-256 scale and group sums */
 static VNNI_TARGET void quantize_act(const float *x, int K, int8_t *q, act_block *ab) {
     for (int i = 0; i < K / QK_K; i++) {
@@ -219,10 +213,7 @@ static inline VNNI_TARGET void block_q2_K_vnni(const block_q2_K *b, const int8_t
  * stands for u − 4, so Σ sc·(u − 4)·a = Σ sc·u·a − 4·Σ sc·bsum16. Scales are 6-bit, signed. */
 static inline VNNI_TARGET void block_q3_K_vnni(const block_q3_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, __m128 *acc) {
     int8_t sc[16];
-    for (int j = 0; j < 16; j++) {
-        const int lo = j < 8 ? b->scales[j] & 0xF : b->scales[j - 8] >> 4;
-        sc[j] = (int8_t)((lo | (((b->scales[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32);
-    }
+    for (int j = 0; j < 16; j++) sc[j] = fh1_q3_K_scale(j, b->scales);
     const __m128i sc8 = _mm_loadu_si128((const __m128i *)sc);
     const __m512i sc32 = _mm512_and_si512(_mm512_cvtepi8_epi32(sc8), _mm512_set1_epi32(0xFFFF));
     const __m256i m3 = _mm256_set1_epi8(3), m1 = _mm256_set1_epi8(1);
@@ -282,10 +273,6 @@ static VNNI_TARGET void quantize_act_32(const float *x, int K, int8_t *q, float 
  * the 5th bits from qh) and its value q·d + m, with m = −8d (Q4_0), −16d (Q5_0) or the stored min.
  * Σ x·a over a block = d_a·(d·Σ q·a + m·Σ a): the first term by vpdpbusd, two blocks per
  * instruction, the second from the activation block sums. */
-static inline VNNI_TARGET __m256i nibbles32(const uint8_t *qs) {
-    const __m128i q = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1), _mm256_set1_epi8(0x0F));
-}
 static inline VNNI_TARGET __m256i fifth_bits32(const uint8_t qh[4]) {
     uint32_t h;
     memcpy(&h, qh, 4);

@@ -228,22 +228,13 @@ static FH1_TARGET float SUF(dot)(const float *a, const float *b, int n);
 
 /* Vectorised dequantization of one 256-element K-quant super-block into f32 (same products as
  * the reference: d·sc then ·q, minus dmin·m), used by the GEMV and the GEMM widening. */
-static inline void SUF(k4_scales)(const uint8_t *q, int j, uint8_t *sc, uint8_t *m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-    }
-}
 
 static FH1_TARGET void SUF(deq_q4_K)(const block_q4_K *b, float *out) {
     const float d = vhalf(b->d), mn = vhalf(b->dmin);
     for (int c = 0; c < 4; c++) {
         uint8_t s0, m0, s1, m1;
-        SUF(k4_scales)(b->scales, 2 * c, &s0, &m0);
-        SUF(k4_scales)(b->scales, 2 * c + 1, &s1, &m1);
+        fh1_k4_scale_min(2 * c, b->scales, &s0, &m0);
+        fh1_k4_scale_min(2 * c + 1, b->scales, &s1, &m1);
         const V d1 = vset1(d * s0), n1 = vset1(mn * m0), d2 = vset1(d * s1), n2 = vset1(mn * m1);
         const uint8_t *q = b->qs + 32 * c;
         uint8_t lo[32], hi[32];
@@ -262,8 +253,8 @@ static FH1_TARGET void SUF(deq_q5_K)(const block_q5_K *b, float *out) {
     const float d = vhalf(b->d), mn = vhalf(b->dmin);
     for (int c = 0; c < 4; c++) {
         uint8_t s0, m0, s1, m1;
-        SUF(k4_scales)(b->scales, 2 * c, &s0, &m0);
-        SUF(k4_scales)(b->scales, 2 * c + 1, &s1, &m1);
+        fh1_k4_scale_min(2 * c, b->scales, &s0, &m0);
+        fh1_k4_scale_min(2 * c + 1, b->scales, &s1, &m1);
         const V d1 = vset1(d * s0), n1 = vset1(mn * m0), d2 = vset1(d * s1), n2 = vset1(mn * m1);
         const uint8_t *q = b->qs + 32 * c;
         const uint8_t u1 = (uint8_t)(1 << (2 * c)), u2 = (uint8_t)(2 << (2 * c));
@@ -332,8 +323,8 @@ static FH1_TARGET float SUF(dot_q4_K)(const block_q4_K *b, const float *x, int n
         const float d = vhalf(b[i].d), mn = vhalf(b[i].dmin);
         for (int c = 0; c < 4; c++) {
             uint8_t s0, m0, s1, m1;
-            SUF(k4_scales)(b[i].scales, 2 * c, &s0, &m0);
-            SUF(k4_scales)(b[i].scales, 2 * c + 1, &s1, &m1);
+            fh1_k4_scale_min(2 * c, b[i].scales, &s0, &m0);
+            fh1_k4_scale_min(2 * c + 1, b[i].scales, &s1, &m1);
             const V d1 = vset1(d * s0), n1 = vset1(mn * m0), d2 = vset1(d * s1), n2 = vset1(mn * m1);
             for (int l = 0; l < 32; l += 2 * VL) {
                 const VI q = vload_u8_i32(b[i].qs + 32 * c + l), r = vload_u8_i32(b[i].qs + 32 * c + l + VL);
@@ -353,8 +344,8 @@ static FH1_TARGET float SUF(dot_q5_K)(const block_q5_K *b, const float *x, int n
         const float d = vhalf(b[i].d), mn = vhalf(b[i].dmin);
         for (int c = 0; c < 4; c++) {
             uint8_t s0, m0, s1, m1;
-            SUF(k4_scales)(b[i].scales, 2 * c, &s0, &m0);
-            SUF(k4_scales)(b[i].scales, 2 * c + 1, &s1, &m1);
+            fh1_k4_scale_min(2 * c, b[i].scales, &s0, &m0);
+            fh1_k4_scale_min(2 * c + 1, b[i].scales, &s1, &m1);
             const V d1 = vset1(d * s0), n1 = vset1(mn * m0), d2 = vset1(d * s1), n2 = vset1(mn * m1);
             for (int l = 0; l < 32; l += VL) {
                 const VI q = vload_u8_i32(b[i].qs + 32 * c + l), h = vload_u8_i32(b[i].qh + l);
