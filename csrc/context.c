@@ -1,6 +1,7 @@
 /* csrc/context.c — context lifetime, decode (ubatch splitting, cancellation), state snapshots. */
 #include "context.h"
 #include "cuda/backend.h"
+#include "sample.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@ fh1_context_params fh1_context_default_params(void) {
     p.n_threads = 0;
     p.kv_type = FH1_KV_F16;
     p.device = 0;
+    p.gpu_layers = -1;
+    p.split_mode = FH1_SPLIT_AUTO;
+    p.main_gpu = 0;
     return p;
 }
 
@@ -31,6 +35,10 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
     const fh1_hparams *hp = &model->hp;
     if (p.n_ctx < 0 || p.n_batch < 0 || p.n_threads < 0 || (p.kv_type != FH1_KV_F32 && p.kv_type != FH1_KV_F16)) {
         snprintf(err, err_len, "invalid context parameters");
+        return FH1_ERR_ARG;
+    }
+    if (p.gpu_layers < -1 || p.split_mode < FH1_SPLIT_AUTO || p.split_mode > FH1_SPLIT_LAYER || p.main_gpu < 0) {
+        snprintf(err, err_len, "invalid GPU parameters (gpu_layers %d, split_mode %d, main_gpu %d)", p.gpu_layers, (int)p.split_mode, p.main_gpu);
         return FH1_ERR_ARG;
     }
     fh1_context *c = calloc(1, sizeof(*c));
@@ -99,12 +107,22 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
     }
     c->n_threads = fh1_pool_size(c->pool);
     snprintf(c->backend, sizeof c->backend, "cpu %s", c->simd->name);
-    if (p.device != 0) {
+    if (p.device != 0 && p.gpu_layers != 0) {
 #ifdef FH1_CUDA
         char cerr[256] = {0};
-        if (fh1_cuda_device_count() > 0) c->cuda = fh1_cuda_new(model, c->n_ctx, c->n_batch, c->kv_type == FH1_KV_F16, cerr, sizeof cerr);
+        /* llama.cpp's meaning of -ngl: the last N layers on the GPU, and the head too when N > n_layer */
+        const int all = p.gpu_layers < 0 || p.gpu_layers > hp->n_layer;
+        c->gpu_first = all ? 0 : hp->n_layer - p.gpu_layers;
+        c->gpu_head = all;
+        fh1_cuda_params cp = {c->n_ctx, c->n_batch, c->kv_type == FH1_KV_F16, c->gpu_first, c->gpu_head, (int)p.split_mode, p.main_gpu};
+        if (fh1_cuda_device_count() > 0) c->cuda = fh1_cuda_new(model, cp, cerr, sizeof cerr);
         else snprintf(cerr, sizeof cerr, "no CUDA device found");
-        if (c->cuda) snprintf(c->backend, sizeof c->backend, "cuda %s", fh1_cuda_device_name(c->cuda));
+        if (c->cuda && all) snprintf(c->backend, sizeof c->backend, "cuda %s", fh1_cuda_device_name(c->cuda));
+        else if (c->cuda && c->gpu_first == 0)
+            snprintf(c->backend, sizeof c->backend, "cuda %s (all layers; the head on cpu %s)", fh1_cuda_device_name(c->cuda), c->simd->name);
+        else if (c->cuda)
+            snprintf(c->backend, sizeof c->backend, "cuda %s (layers %d-%d; layers 0-%d and the head on cpu %s)", fh1_cuda_device_name(c->cuda), c->gpu_first,
+                     hp->n_layer - 1, c->gpu_first - 1, c->simd->name);
         else if (p.device == 1) {
             snprintf(err, err_len, "cannot use CUDA: %s", cerr);
             fh1_context_free(c);
@@ -154,6 +172,7 @@ void fh1_reset(fh1_context *c) {
     const fh1_hparams *hp = &c->model->hp;
     c->n_past = 0;
     c->n_logits = 0;
+    c->logits_on_gpu = 0;
     memset(c->conv_state, 0, sizeof(float) * (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim);
     memset(c->ssm_state, 0, sizeof(float) * (size_t)hp->n_layer * hp->d_inner * hp->d_state);
 #ifdef FH1_CUDA
@@ -162,7 +181,33 @@ void fh1_reset(fh1_context *c) {
     /* the KV cache needs no clearing: attention only reads positions < n_past */
 }
 
-fh1_status fh1_decode(fh1_context *c, const int32_t *tokens, int n, int logits_all, char *err, size_t err_len) {
+#ifdef FH1_CUDA
+/* One ubatch with the GPU: the CPU's layers first (they come first, as in llama.cpp), then the
+ * GPU's, then the head on whichever side holds it. */
+static int forward_with_gpu(fh1_context *c, const int32_t *tokens, int T, float *out, int logits_all, const fh1_gpu_sample *sample, int32_t *token,
+                            char *err, size_t err_len) {
+    const int L = c->model->hp.n_layer;
+    if (c->gpu_first > 0) fh1_forward_part(c, tokens, T, 1, 0, c->gpu_first, NULL, 0);
+    if (!fh1_cuda_forward(c->cuda, tokens, T, c->n_past, c->gpu_first > 0 ? c->x : NULL, c->gpu_head ? out : NULL, logits_all, c->gpu_head ? sample : NULL,
+                          token, c->gpu_head ? NULL : c->x, err, err_len))
+        return 0;
+    if (!c->gpu_head && out) fh1_forward_part(c, tokens, T, 0, L, L, out, logits_all);
+    c->n_past += T;
+    return 1;
+}
+#endif
+
+/* the last row of a GPU-sampled decode, fetched when someone asks for it */
+static void fetch_gpu_logits(fh1_context *c) {
+#ifdef FH1_CUDA
+    char err[256];
+    if (c->logits_on_gpu && c->cuda && !fh1_cuda_logits_row(c->cuda, c->logits, err, sizeof err)) c->n_logits = 0;
+#endif
+    c->logits_on_gpu = 0;
+}
+
+static fh1_status decode_impl(fh1_context *c, const int32_t *tokens, int n, int logits_all, const fh1_gpu_sample *sample, int32_t *token, char *err,
+                              size_t err_len) {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&c->busy, &expected, 1)) {
         snprintf(err, err_len, "a decode is already running on this context");
@@ -171,6 +216,11 @@ fh1_status fh1_decode(fh1_context *c, const int32_t *tokens, int n, int logits_a
     fh1_status st = FH1_OK;
     const int V = c->model->hp.n_vocab;
     atomic_store(&c->cancel, 0);
+    c->logits_on_gpu = 0;
+#ifndef FH1_CUDA
+    (void)sample;
+    (void)token;
+#endif
     if (n <= 0) {
         snprintf(err, err_len, "no tokens to evaluate");
         st = FH1_ERR_ARG;
@@ -211,11 +261,10 @@ fh1_status fh1_decode(fh1_context *c, const int32_t *tokens, int n, int logits_a
         float *out = logits_all ? c->logits + (size_t)done_tokens * V : (last_chunk ? c->logits : NULL);
 #ifdef FH1_CUDA
         if (c->cuda) {
-            if (!fh1_cuda_forward(c->cuda, tokens + done_tokens, T, c->n_past, out, logits_all, err, err_len)) {
+            if (!forward_with_gpu(c, tokens + done_tokens, T, out, logits_all, sample && last_chunk ? sample : NULL, token, err, err_len)) {
                 st = FH1_ERR_NOMEM;
                 break;
             }
-            c->n_past += T;
         } else
 #endif
             fh1_forward(c, tokens + done_tokens, T, out, logits_all);
@@ -227,7 +276,42 @@ done:
     return st;
 }
 
+fh1_status fh1_decode(fh1_context *c, const int32_t *tokens, int n, int logits_all, char *err, size_t err_len) {
+    return decode_impl(c, tokens, n, logits_all, NULL, NULL, err, err_len);
+}
+
+static int gpu_sampling_enabled(void) {
+    const char *e = getenv("FALCON_H1_GPU_SAMPLING");
+    return !(e && !strcmp(e, "0"));
+}
+
+fh1_status fh1_decode_sample(fh1_context *c, const int32_t *tokens, int n, fh1_sampler *smp, int32_t *token, char *err, size_t err_len) {
+    if (!smp || !token) {
+        snprintf(err, err_len, "fh1_decode_sample needs a sampler and a place for the token");
+        return FH1_ERR_ARG;
+    }
+    const fh1_gpu_sample *args = NULL;
+#ifdef FH1_CUDA
+    static __thread fh1_gpu_sample ga; /* 8 KB: kept off the stack */
+    if (c->cuda && c->gpu_head && gpu_sampling_enabled() && fh1_sampler_gpu_args(smp, &ga)) args = &ga;
+#else
+    (void)gpu_sampling_enabled;
+#endif
+    int32_t t = -1;
+    const fh1_status st = decode_impl(c, tokens, n, 0, args, &t, err, err_len);
+    if (args && (st != FH1_OK || t < 0)) fh1_sampler_undo_draw(smp); /* not drawn after all (or the CPU redraws) */
+    if (st != FH1_OK) return st;
+    if (args && t >= 0) {
+        c->logits_on_gpu = 1;
+        *token = t;
+        return FH1_OK;
+    }
+    *token = fh1_sampler_sample(smp, c->logits + (size_t)(c->n_logits - 1) * c->model->hp.n_vocab);
+    return FH1_OK;
+}
+
 const float *fh1_get_logits(const fh1_context *c, int *n_rows) {
+    if (c->logits_on_gpu) fetch_gpu_logits((fh1_context *)c);
     if (n_rows) *n_rows = c->n_logits;
     return c->logits;
 }
@@ -259,6 +343,7 @@ fh1_status fh1_state_save(const fh1_context *c, void *dst, size_t cap, size_t *w
     state_header h = {STATE_MAGIC, STATE_VERSION, (uint32_t)hp->n_layer, (uint32_t)hp->n_embd, (uint32_t)kvd, (uint32_t)c->kv_type,
                       (uint32_t)((hp->d_conv - 1) * hp->conv_dim), (uint32_t)(hp->d_inner * hp->d_state), (uint32_t)hp->n_vocab,
                       c->n_past, c->n_logits > 0, 0};
+    if (c->logits_on_gpu) fetch_gpu_logits((fh1_context *)c);
 #ifdef FH1_CUDA
     if (c->cuda && !fh1_cuda_get_state(c->cuda, c->k_cache, c->v_cache, c->conv_state, c->ssm_state, c->n_past)) return FH1_ERR_NOMEM;
 #endif
@@ -318,6 +403,7 @@ fh1_status fh1_state_load(fh1_context *c, const void *src, size_t size, char *er
     memcpy(c->ssm_state, p, ssm);
     p += ssm;
     c->n_logits = 0;
+    c->logits_on_gpu = 0;
     if (h.has_logits) {
         memcpy(c->logits, p, sizeof(float) * hp->n_vocab);
         c->n_logits = 1;

@@ -50,7 +50,10 @@ struct fh1_context {
     float *logits;     /* [logits_cap][V] */
     int logits_cap, n_logits;
 
-    struct fh1_cuda *cuda; /* non-NULL: the forward pass runs on the GPU (csrc/cuda) */
+    struct fh1_cuda *cuda; /* non-NULL: layers [gpu_first, n_layer) run on the GPU(s) (csrc/cuda) */
+    int gpu_first;         /* layers below run on the CPU (--gpu-layers) */
+    int gpu_head;          /* final norm + head on the GPU */
+    int logits_on_gpu;     /* the last row is still on the device (GPU-sampled decode) */
     char backend[300];
 
     atomic_int busy;
@@ -60,5 +63,8 @@ struct fh1_context {
 /* Evaluates one ubatch (T <= n_batch tokens at positions n_past..), updating caches.
  * If logits_all, writes T rows to out; else the last row only (out may be NULL for none). */
 void fh1_forward(struct fh1_context *ctx, const int32_t *tokens, int T, float *out, int logits_all);
+/* Part of the pass for a split with the GPU, without advancing n_past: embedding (if embed),
+ * layers [l0, l1) on c->x, then the head if out is non-NULL. */
+void fh1_forward_part(struct fh1_context *ctx, const int32_t *tokens, int T, int embed, int l0, int l1, float *out, int logits_all);
 
 #endif

@@ -31,8 +31,13 @@ typedef enum {
 
 typedef struct fh1_model fh1_model;
 typedef struct fh1_context fh1_context;
+typedef struct fh1_sampler fh1_sampler;
 
 typedef enum { FH1_KV_F32 = 0, FH1_KV_F16 = 1 } fh1_kv_type;
+
+/* How a CUDA context uses several GPUs of one host. AUTO: one GPU (main_gpu) when the model fits in
+ * its free memory, else LAYER. LAYER: contiguous runs of layers per GPU, sized by free memory. */
+typedef enum { FH1_SPLIT_AUTO = -1, FH1_SPLIT_NONE = 0, FH1_SPLIT_LAYER = 1 } fh1_split_mode;
 
 typedef struct {
     int prefault; /* touch every weight page at load (slower load, no page faults later) */
@@ -44,6 +49,10 @@ typedef struct {
     int n_threads;        /* worker threads including the caller; 0 = all cores */
     fh1_kv_type kv_type;  /* KV cache element type; conv/SSM state is always f32 */
     int device;           /* 0 = CPU, 1 = CUDA (fail if unavailable), -1 = CUDA when available */
+    int gpu_layers;       /* with CUDA: the last N layers run on the GPU(s), the rest on the CPU;
+                             N > n_layer also puts the output head there; -1 = everything */
+    fh1_split_mode split_mode;
+    int main_gpu;         /* device index used when not splitting */
 } fh1_context_params;
 
 typedef struct {
@@ -74,6 +83,10 @@ int fh1_n_threads(const fh1_context *ctx);
  * logits_mode: 0 = last token only, 1 = every token. The batch is split into chunks of n_batch;
  * cancellation (fh1_cancel) is honoured between chunks, leaving a consistent, shorter state. */
 fh1_status fh1_decode(fh1_context *ctx, const int32_t *tokens, int n_tokens, int logits_mode, char *err, size_t err_len);
+/* fh1_decode (last logits only), then the next token from the last row with the sampler. With the
+ * head on a GPU the chain runs there and only the token id crosses to the host; the logits row is
+ * fetched lazily if fh1_get_logits asks for it. Same choices as fh1_sampler_sample on that row. */
+fh1_status fh1_decode_sample(fh1_context *ctx, const int32_t *tokens, int n_tokens, fh1_sampler *smp, int32_t *token, char *err, size_t err_len);
 /* Logits of the last fh1_decode: rows x n_vocab floats; rows = n_tokens or 1. */
 const float *fh1_get_logits(const fh1_context *ctx, int *n_rows);
 int fh1_n_past(const fh1_context *ctx);
@@ -100,8 +113,6 @@ typedef struct {
     float frequency_penalty; /* 0: off */
     uint64_t seed;
 } fh1_sampler_params;
-
-typedef struct fh1_sampler fh1_sampler;
 
 fh1_sampler_params fh1_sampler_default_params(void);
 fh1_sampler *fh1_sampler_new(fh1_sampler_params params, int n_vocab);

@@ -1,5 +1,5 @@
 /* csrc/sample.c — token sampling with llama.cpp's default order and meanings. */
-#include "falcon_h1.h"
+#include "sample.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@ struct fh1_sampler {
     int n_vocab;
     int32_t *hist;   /* ring of the last `cap` accepted tokens */
     int cap, n_hist, head;
-    uint64_t rng;
+    uint64_t rng, rng_before_draw;
     float *work;     /* [n_vocab] adjusted logits */
     int32_t *idx;    /* [n_vocab] candidate ids */
     int32_t *count;  /* [n_vocab] occurrences in the penalty window */
@@ -78,6 +78,9 @@ void fh1_sampler_accept(fh1_sampler *s, int32_t token) {
     if (s->n_hist < s->cap) s->n_hist++;
 }
 
+/* the candidates' total order: higher logit first, then lower id */
+static inline int worse(const float *w, int32_t a, int32_t b) { return w[a] < w[b] || (w[a] == w[b] && a > b); }
+
 static __thread float *t_keys;
 static int by_logit_desc(const void *a, const void *b) {
     const float x = t_keys[*(const int32_t *)a], y = t_keys[*(const int32_t *)b];
@@ -116,20 +119,20 @@ int32_t fh1_sampler_sample(fh1_sampler *s, const float *logits) {
     t_keys = w;
     const int k = p->top_k > 0 && p->top_k < V ? p->top_k : V;
     if (k < V) {
-        int32_t *h = s->idx; /* min-heap on logit: h[0] is the weakest kept */
-        int hn = 0;
+        int32_t *h = s->idx; /* min-heap: h[0] is the weakest kept; ties rank by id, so the */
+        int hn = 0;            /* k kept are the first k of the sorted order (the GPU keeps the same) */
         for (int32_t i = 0; i < V; i++) {
             if (hn < k) {
                 int j = hn++;
-                while (j > 0 && w[h[(j - 1) / 2]] > w[i]) { h[j] = h[(j - 1) / 2]; j = (j - 1) / 2; }
+                while (j > 0 && worse(w, i, h[(j - 1) / 2])) { h[j] = h[(j - 1) / 2]; j = (j - 1) / 2; }
                 h[j] = i;
-            } else if (w[i] > w[h[0]]) {
+            } else if (worse(w, h[0], i)) {
                 int j = 0;
                 for (;;) {
                     int c = 2 * j + 1;
                     if (c >= k) break;
-                    if (c + 1 < k && w[h[c + 1]] < w[h[c]]) c++;
-                    if (w[h[c]] >= w[i]) break;
+                    if (c + 1 < k && worse(w, h[c + 1], h[c])) c++;
+                    if (!worse(w, h[c], i)) break;
                     h[j] = h[c];
                     j = c;
                 }
@@ -179,3 +182,35 @@ int32_t fh1_sampler_sample(fh1_sampler *s, const float *logits) {
     }
     return s->idx[n - 1];
 }
+
+int fh1_sampler_gpu_args(fh1_sampler *s, fh1_gpu_sample *a) {
+    const fh1_sampler_params *p = &s->p;
+    a->temp = p->temp;
+    a->top_k = p->top_k;
+    a->top_p = p->top_p;
+    a->min_p = p->min_p;
+    a->repeat_penalty = p->repeat_penalty;
+    a->presence_penalty = p->presence_penalty;
+    a->frequency_penalty = p->frequency_penalty;
+    a->n_pairs = 0;
+    if (s->n_hist > 0 && (p->repeat_penalty != 1.0f || p->presence_penalty != 0.0f || p->frequency_penalty != 0.0f)) {
+        for (int i = 0; i < s->n_hist; i++) s->count[s->hist[i]]++;
+        int ok = 1;
+        for (int i = 0; i < s->n_hist; i++) {
+            const int32_t t = s->hist[i];
+            if (s->count[t] == 0) continue;
+            if (a->n_pairs == FH1_GPU_SAMPLE_PAIRS) ok = 0;
+            else {
+                a->token[a->n_pairs] = t;
+                a->count[a->n_pairs++] = s->count[t];
+            }
+            s->count[t] = 0;
+        }
+        if (!ok) return 0;
+    }
+    s->rng_before_draw = s->rng;
+    a->u = p->temp > 0.0f ? (double)(splitmix(&s->rng) >> 11) * (1.0 / 9007199254740992.0) : 0.0;
+    return 1;
+}
+
+void fh1_sampler_undo_draw(fh1_sampler *s) { s->rng = s->rng_before_draw; }

@@ -190,6 +190,9 @@ class Context : public Napi::ObjectWrap<Context> {
       p.n_threads = num("nThreads", p.n_threads);
       p.kv_type = (fh1_kv_type)num("kvType", p.kv_type);
       p.device = num("device", p.device);
+      p.gpu_layers = num("gpuLayers", p.gpu_layers);
+      p.split_mode = (fh1_split_mode)num("splitMode", p.split_mode);
+      p.main_gpu = num("mainGpu", p.main_gpu);
     }
     char err[512] = {0};
     fh1_status st = fh1_context_new(m->model_, p, &ctx_, err, sizeof err);
@@ -384,8 +387,11 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<int32_t> {
     auto now = [] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
     double t0 = now();
     for (int32_t t : prompt_) fh1_sampler_accept(smp, t);
+    // each decode also chooses the next token (on the GPU when the head is there: only the id
+    // crosses back); `next` is the token the loop emits next
+    int32_t next = -1;
     if (!prompt_.empty()) {
-      fh1_status st = fh1_decode(c_, prompt_.data(), (int)prompt_.size(), 0, err, sizeof err);
+      fh1_status st = fh1_decode_sample(c_, prompt_.data(), (int)prompt_.size(), smp, &next, err, sizeof err);
       if (st != FH1_OK) {
         status_ = st;
         err_ = err;
@@ -394,21 +400,20 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<int32_t> {
       }
     } else {
       int rows = 0;
-      fh1_get_logits(c_, &rows);
+      const float *lg = fh1_get_logits(c_, &rows);
       if (rows < 1) {
         status_ = FH1_ERR_ARG;
         err_ = "nothing to continue from: the prompt is empty and the context has no logits";
         fh1_sampler_free(smp);
         return;
       }
+      next = fh1_sampler_sample(smp, lg + (size_t)(rows - 1) * n_vocab_);
     }
     res_.n_prompt = (int)prompt_.size();
     double t1 = now();
     res_.prompt_ms = t1 - t0;
     for (int i = 0; n_predict_ < 0 || i < n_predict_; i++) {
-      int rows = 0;
-      const float *lg = fh1_get_logits(c_, &rows);
-      const int32_t tok = fh1_sampler_sample(smp, lg + (size_t)(rows - 1) * n_vocab_);
+      const int32_t tok = next;
       bool is_stop = false;
       for (int32_t s : stops_) is_stop = is_stop || s == tok;
       if (is_stop) {
@@ -423,7 +428,7 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<int32_t> {
         res_.stop = "context";
         break;
       }
-      fh1_status st = fh1_decode(c_, &tok, 1, 0, err, sizeof err);
+      fh1_status st = fh1_decode_sample(c_, &tok, 1, smp, &next, err, sizeof err);
       if (st == FH1_ERR_CANCELLED) {
         res_.stop = "cancelled";
         break;

@@ -19,6 +19,7 @@ typedef struct {
     int T, pos0;
     float *out;
     int logits_all;
+    int embed, l0, l1; /* embed the tokens first; run layers [l0, l1) */
 } fwd_job;
 
 static inline float softplus(float v) { return v > 20.0f ? v : log1pf(expf(v)); }
@@ -212,11 +213,13 @@ static void forward_job(void *arg, int ith, int nth) {
 
     /* embedding and this ubatch's RoPE tables */
     for (int t = t0; t < t1; t++) {
-        const int32_t tok = j->tokens[t];
-        float *xt = c->x + (size_t)t * D;
-        fh1_dequantize_row(m->tok_embd.type, (const uint8_t *)m->tok_embd.data + (size_t)tok * m->tok_embd.row_bytes, xt, D);
-        if (hp->embedding_mult != 1.0f)
-            for (int i = 0; i < D; i++) xt[i] *= hp->embedding_mult;
+        if (j->embed) {
+            const int32_t tok = j->tokens[t];
+            float *xt = c->x + (size_t)t * D;
+            fh1_dequantize_row(m->tok_embd.type, (const uint8_t *)m->tok_embd.data + (size_t)tok * m->tok_embd.row_bytes, xt, D);
+            if (hp->embedding_mult != 1.0f)
+                for (int i = 0; i < D; i++) xt[i] *= hp->embedding_mult;
+        }
         const float pos = (float)(pos0 + t);
         for (int i = 0; i < dh / 2; i++) {
             const float inv_freq = 1.0f / powf(hp->rope_theta, (float)(2 * i) / (float)dh);
@@ -227,7 +230,7 @@ static void forward_job(void *arg, int ith, int nth) {
     }
     fh1_barrier(pool);
 
-    for (int il = 0; il < hp->n_layer; il++) {
+    for (int il = j->l0; il < j->l1; il++) {
         const fh1_layer *l = &m->layers[il];
         float *conv_state = c->conv_state + (size_t)il * (K - 1) * Cd;
         float *ssm_state = c->ssm_state + (size_t)il * H * hp->ssm_head_dim * hp->d_state;
@@ -402,7 +405,12 @@ static void forward_job(void *arg, int ith, int nth) {
 }
 
 void fh1_forward(fh1_context *ctx, const int32_t *tokens, int T, float *out, int logits_all) {
-    fwd_job j = {ctx, tokens, T, ctx->n_past, out, logits_all};
+    fwd_job j = {ctx, tokens, T, ctx->n_past, out, logits_all, 1, 0, ctx->model->hp.n_layer};
     fh1_pool_run(ctx->pool, forward_job, &j);
     ctx->n_past += T;
+}
+
+void fh1_forward_part(fh1_context *ctx, const int32_t *tokens, int T, int embed, int l0, int l1, float *out, int logits_all) {
+    fwd_job j = {ctx, tokens, T, ctx->n_past, out, logits_all, embed, l0, l1};
+    fh1_pool_run(ctx->pool, forward_job, &j);
 }

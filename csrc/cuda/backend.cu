@@ -13,9 +13,12 @@
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 #include <mma.h>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <string>
 #include <vector>
 
 extern "C" {
@@ -45,16 +48,20 @@ struct dlayer {
     const float *bq, *bk, *bv, *bo, *ssm_in_b, *mup, *conv_w, *conv_b, *dt_bias, *A, *D, *ssm_out_b, *gate_b, *up_b, *down_b;
 };
 
-struct fh1_cuda {
+// One GPU's part of the model: layers [l0, l1) with their weights, caches and scratch, plus the
+// embedding (first part, when no layer runs on the CPU) and the head (last part).
+struct shard {
     const fh1_model *m;
+    int dev, l0, l1;
+    bool embed_here, head_here;
     int n_ctx, n_batch, kv_f16;
     char name[256];
     std::vector<void *> allocs;
     dmat embd, head;
     const float *out_norm;
-    std::vector<dlayer> L;
-    // state
-    void *k_cache, *v_cache; // [layer][n_ctx][kvd]
+    std::vector<dlayer> L; // L[il - l0]
+    // state of this part's layers
+    void *k_cache, *v_cache; // [layer - l0][n_ctx][kvd]
     float *conv_state, *ssm_state;
     // scratch [B][...]
     int32_t *tok; // = io + 1
@@ -66,10 +73,23 @@ struct fh1_cuda {
     // every launch goes to this stream; decode of one token (T == 1) is captured once into a graph
     // and replayed, with the position and token read from `io` on the device
     cudaStream_t stream;
+    cudaEvent_t done; // the next part's stream waits on it before copying x
     int32_t *io, *h_io; // [pos0, tokens...] on the device and its pinned staging copy
-    cudaGraphExec_t decode_graph;
+    cudaGraphExec_t decode_graph, sample_graph;
     bool graphs;
     __nv_bfloat16 *w_hi, *w_lo;
+    // GPU sampling (head part): arguments in, token out, a penalised copy of the logits row
+    fh1_gpu_sample *s_in, *h_s_in;
+    int32_t *s_out, *h_s_out;
+    float *s_work;
+};
+
+struct fh1_cuda {
+    const fh1_model *m;
+    int first_layer;
+    bool head;
+    std::vector<shard *> parts;
+    char name[320];
 };
 
 // ---- weight element access (mirrors quant/quants.c fh1_dequantize_row) --------------------------
@@ -714,6 +734,257 @@ __global__ void k_scale(float *x, float m, size_t n) {
 }
 
 
+// ---- sampling on the GPU ---------------------------------------------------------------------
+// One block of SAMP_THREADS walks the whole row. The chain and its arithmetic follow
+// fh1_sampler_sample exactly (csrc/sample.c): penalties → top-k → softmax → top-p → min-p →
+// temperature → draw in sorted order with the host's uniform u. Candidates are found by radix
+// selection on order-preserving 32-bit keys, the best SAMP_CAND are sorted (logit desc, id asc, the
+// CPU's order) in shared memory, and one thread then runs the short sequential tail in double.
+// When the cut cannot be decided inside those SAMP_CAND (top-k off or above SAMP_CAND and a flat
+// distribution) the kernel answers -1 and the host samples the row itself.
+#define SAMP_THREADS 1024
+#define SAMP_CAND 1024
+
+__device__ __forceinline__ uint32_t order_key(float f) {
+    const uint32_t u = __float_as_uint(f);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+__device__ __forceinline__ float key_value(uint32_t k) { return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k); }
+
+// key of the k-th largest of w[0..V) (1-based k), by four 8-bit radix passes
+__device__ uint32_t kth_largest_key(const float *w, int V, int k) {
+    __shared__ int hist[256];
+    __shared__ int s_bin, s_k;
+    uint32_t prefix = 0, mask = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        for (int i = threadIdx.x; i < 256; i += blockDim.x) hist[i] = 0;
+        __syncthreads();
+        // logits of one row crowd into a few bins: lanes with the same bin add once (warp-aggregated)
+        const int Vr = (V + blockDim.x - 1) / blockDim.x * blockDim.x;
+        for (int i = threadIdx.x; i < Vr; i += blockDim.x) {
+            const uint32_t u = i < V ? order_key(w[i]) : 0u;
+            const bool in = i < V && (u & mask) == prefix;
+            const int bin = in ? (int)((u >> shift) & 255) : -1;
+            const unsigned peers = __match_any_sync(0xffffffffu, bin);
+            if (in && (int)(threadIdx.x % 32) == __ffs(peers) - 1) atomicAdd(&hist[bin], __popc(peers));
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            int acc = 0, b = 255;
+            for (; b > 0 && acc + hist[b] < k; b--) acc += hist[b];
+            s_bin = b;
+            s_k = k - acc;
+        }
+        __syncthreads();
+        prefix |= (uint32_t)s_bin << shift;
+        mask |= 255u << shift;
+        k = s_k;
+        __syncthreads();
+    }
+    return prefix;
+}
+
+template <typename Tv> __device__ Tv block_reduce(Tv v, bool is_max) {
+    __shared__ Tv part[32];
+    for (int o = 16; o; o >>= 1) {
+        const Tv other = __shfl_xor_sync(0xffffffff, v, o);
+        v = is_max ? (other > v ? other : v) : v + other;
+    }
+    __syncthreads();
+    if (threadIdx.x % 32 == 0) part[threadIdx.x / 32] = v;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        v = threadIdx.x < blockDim.x / 32 ? part[threadIdx.x] : (is_max ? part[0] : (Tv)0);
+        for (int o = 16; o; o >>= 1) {
+            const Tv other = __shfl_xor_sync(0xffffffff, v, o);
+            v = is_max ? (other > v ? other : v) : v + other;
+        }
+        if (threadIdx.x == 0) part[0] = v;
+    }
+    __syncthreads();
+    const Tv r = part[0];
+    __syncthreads();
+    return r;
+}
+
+__global__ void __launch_bounds__(SAMP_THREADS) k_sample(const float *logits, float *w, int V, const fh1_gpu_sample *in, int32_t *out) {
+    const int tid = threadIdx.x;
+    for (int i = tid; i < V; i += blockDim.x) w[i] = logits[i];
+    __syncthreads();
+    // penalties: one thread per (unique) token of the window, float arithmetic as on the CPU
+    for (int i = tid; i < in->n_pairs; i += blockDim.x) {
+        const int t = in->token[i];
+        const float c = (float)in->count[i];
+        float v = w[t];
+        if (in->repeat_penalty != 1.0f) v = v > 0 ? __fdiv_rn(v, in->repeat_penalty) : __fmul_rn(v, in->repeat_penalty);
+        w[t] = __fsub_rn(v, __fadd_rn(__fmul_rn(c, in->frequency_penalty), in->presence_penalty));
+    }
+    __syncthreads();
+
+    if (in->temp <= 0.0f) { // greedy: the first index of the maximum
+        __shared__ float bv[32];
+        __shared__ int bi[32];
+        float best = -INFINITY;
+        int idx = V;
+        for (int i = tid; i < V; i += blockDim.x)
+            if (w[i] > best || idx == V) best = w[i], idx = i;
+        for (int o = 16; o; o >>= 1) {
+            const float ov = __shfl_xor_sync(0xffffffff, best, o);
+            const int oi = __shfl_xor_sync(0xffffffff, idx, o);
+            if (ov > best || (ov == best && oi < idx)) best = ov, idx = oi;
+        }
+        if (tid % 32 == 0) bv[tid / 32] = best, bi[tid / 32] = idx;
+        __syncthreads();
+        if (tid == 0) {
+            for (int k = 1; k < (int)blockDim.x / 32; k++)
+                if (bv[k] > best || (bv[k] == best && bi[k] < idx)) best = bv[k], idx = bi[k];
+            *out = idx;
+        }
+        return;
+    }
+
+    const int n_cand = in->top_k > 0 && in->top_k < V ? in->top_k : V;
+    const int C = min(n_cand, SAMP_CAND);
+    float local_max = -INFINITY;
+    for (int i = tid; i < V; i += blockDim.x) local_max = fmaxf(local_max, w[i]);
+    const float mx = block_reduce<float>(local_max, true);
+    // Σ exp(w − mx) over the n_cand candidates, needed only when they do not all fit in shared memory
+    double sum_all = 0.0;
+    if (n_cand > C) {
+        const uint32_t kn = n_cand < V ? kth_largest_key(w, V, n_cand) : 0u;
+        double part = 0.0;
+        int above = 0;
+        for (int i = tid; i < V; i += blockDim.x) {
+            const uint32_t u = order_key(w[i]);
+            if (u > kn || n_cand == V) part += exp((double)w[i] - mx), above++;
+        }
+        sum_all = block_reduce<double>(part, false);
+        const int n_above = (int)block_reduce<double>((double)above, false);
+        if (n_cand < V) sum_all += (double)(n_cand - n_above) * exp((double)key_value(kn) - mx);
+    }
+
+    // the best C: all keys above the C-th key, then ties at it by ascending id
+    __shared__ float ck[SAMP_CAND];
+    __shared__ int ci[SAMP_CAND];
+    __shared__ int n_got, tie_base;
+    __shared__ double e1[SAMP_CAND];
+    const uint32_t kc = C < V ? kth_largest_key(w, V, C) : 0u;
+    __shared__ int n_ties;
+    if (tid == 0) n_got = 0, n_ties = 0;
+    __syncthreads();
+    for (int i = tid; i < V; i += blockDim.x) {
+        const uint32_t u = order_key(w[i]);
+        if (u > kc || C == V) {
+            const int slot = atomicAdd(&n_got, 1);
+            ck[slot] = w[i], ci[slot] = i;
+        } else if (u == kc) {
+            atomicAdd(&n_ties, 1);
+        }
+    }
+    __syncthreads();
+    if (n_got + n_ties <= C) { // every tie fits (the usual case): order does not matter, the sort follows
+        for (int i = tid; i < V; i += blockDim.x)
+            if (C < V && order_key(w[i]) == kc) {
+                const int slot = atomicAdd(&n_got, 1);
+                ck[slot] = w[i], ci[slot] = i;
+            }
+        __syncthreads();
+    }
+    for (int base = 0; base < V && n_got < C; base += blockDim.x) { // more ties than room: lowest ids first
+        const int i = base + tid;
+        const bool tie = i < V && order_key(w[i]) == kc;
+        const unsigned ballot = __ballot_sync(0xffffffff, tie);
+        __shared__ int warp_n[32];
+        if (tid % 32 == 0) warp_n[tid / 32] = __popc(ballot);
+        if (tid == 0) tie_base = n_got;
+        __syncthreads();
+        int before = 0;
+        for (int k = 0; k < tid / 32; k++) before += warp_n[k];
+        const int slot = tie_base + before + __popc(ballot & ((1u << (tid % 32)) - 1));
+        if (tie && slot < C) ck[slot] = w[i], ci[slot] = i;
+        __syncthreads();
+        if (tid == 0) {
+            int tot = 0;
+            for (int k = 0; k < (int)blockDim.x / 32; k++) tot += warp_n[k];
+            n_got = min(C, tie_base + tot);
+        }
+        __syncthreads();
+    }
+    // bitonic sort of the C candidates: logit descending, id ascending (padding sorts last)
+    int P2 = 1;
+    while (P2 < C) P2 <<= 1;
+    for (int i = tid; i < P2; i += blockDim.x)
+        if (i >= C) ck[i] = -INFINITY, ci[i] = INT_MAX;
+    __syncthreads();
+    for (int size = 2; size <= P2; size <<= 1)
+        for (int stride = size / 2; stride > 0; stride >>= 1) {
+            for (int i = tid; i < P2; i += blockDim.x) {
+                const int j = i ^ stride;
+                if (j > i) {
+                    const bool first_better = ck[i] > ck[j] || (ck[i] == ck[j] && ci[i] < ci[j]);
+                    const bool ascending = (i & size) == 0; // "ascending" = best first in this run
+                    if (first_better != ascending) {
+                        const float tk = ck[i];
+                        const int ti = ci[i];
+                        ck[i] = ck[j], ci[i] = ci[j], ck[j] = tk, ci[j] = ti;
+                    }
+                }
+            }
+            __syncthreads();
+        }
+    for (int i = tid; i < C; i += blockDim.x) e1[i] = exp((double)ck[i] - mx);
+    __syncthreads();
+    if (tid != 0) return;
+    double sum = 0.0;
+    if (n_cand <= C)
+        for (int i = 0; i < C; i++) sum += e1[i];
+    else
+        sum = sum_all;
+    int n = n_cand;
+    if (in->top_p < 1.0f) {
+        double cum = 0.0;
+        int keep = -1;
+        for (int i = 0; i < C; i++) {
+            cum += e1[i] / sum;
+            if (cum >= in->top_p) {
+                keep = i + 1;
+                break;
+            }
+        }
+        if (keep < 0 && n_cand > C) { // the cut lies beyond what was sorted
+            *out = -1;
+            return;
+        }
+        n = keep < 0 ? n_cand : keep;
+    }
+    if (in->min_p > 0.0f) {
+        const double thresh = log((double)in->min_p) + mx;
+        int keep = 0;
+        while (keep < n && keep < C && (double)ck[keep] >= thresh) keep++;
+        if (keep == C && n > C) { // still above the threshold at the end of the sorted part
+            *out = -1;
+            return;
+        }
+        n = keep < 1 ? 1 : keep;
+    }
+    if (n > C) {
+        *out = -1;
+        return;
+    }
+    double tot = 0.0;
+    for (int i = 0; i < n; i++) tot += exp(((double)ck[i] - mx) / in->temp);
+    const double r = in->u * tot;
+    double acc = 0.0;
+    for (int i = 0; i < n; i++) {
+        acc += exp(((double)ck[i] - mx) / in->temp);
+        if (r < acc) {
+            *out = ci[i];
+            return;
+        }
+    }
+    *out = ci[n - 1];
+}
+
 // ---- prefill GEMM on tensor cores ------------------------------------------------------------
 // y[t][r] = Σ_k x[t][k]·W[r][k] with bf16 MMAs and f32 accumulation, without giving up f32
 // precision of the activations: x = x_hi + x_lo (two bf16 with 16 mantissa bits between them)
@@ -855,7 +1126,7 @@ extern "C" int fh1_cuda_device_count(void) {
 }
 
 template <typename Tp>
-static int dalloc(fh1_cuda *c, Tp **p, size_t n, char *err, size_t err_len) {
+static int dalloc(shard *c, Tp **p, size_t n, char *err, size_t err_len) {
     void *q = nullptr;
     CK(cudaMalloc(&q, n ? n : 1));
     CK(cudaMemset(q, 0, n ? n : 1));
@@ -864,7 +1135,7 @@ static int dalloc(fh1_cuda *c, Tp **p, size_t n, char *err, size_t err_len) {
     return 1;
 }
 
-static int upload(fh1_cuda *c, const void *src, size_t n, const float **dst, char *err, size_t err_len) {
+static int upload(shard *c, const void *src, size_t n, const float **dst, char *err, size_t err_len) {
     if (!src) {
         *dst = nullptr;
         return 1;
@@ -876,7 +1147,7 @@ static int upload(fh1_cuda *c, const void *src, size_t n, const float **dst, cha
     return 1;
 }
 
-static int upload_mat(fh1_cuda *c, const fh1_matrix *w, dmat *d, char *err, size_t err_len) {
+static int upload_mat(shard *c, const fh1_matrix *w, dmat *d, char *err, size_t err_len) {
     if (!gpu_type_ok(w->type)) {
         snprintf(err, err_len, "a weight of ggml type %d is not supported by the CUDA backend yet (use --device cpu)", w->type);
         return 0;
@@ -887,36 +1158,86 @@ static int upload_mat(fh1_cuda *c, const fh1_matrix *w, dmat *d, char *err, size
     return 1;
 }
 
-extern "C" void fh1_cuda_free(fh1_cuda *c) {
+static void shard_free(shard *c) {
     if (!c) return;
+    cudaSetDevice(c->dev);
     if (c->decode_graph) cudaGraphExecDestroy(c->decode_graph);
+    if (c->sample_graph) cudaGraphExecDestroy(c->sample_graph);
+    if (c->done) cudaEventDestroy(c->done);
     if (c->stream) cudaStreamDestroy(c->stream);
     if (c->h_io) cudaFreeHost(c->h_io);
+    if (c->h_s_in) cudaFreeHost(c->h_s_in);
+    if (c->h_s_out) cudaFreeHost(c->h_s_out);
     for (void *p : c->allocs) cudaFree(p);
     delete c;
 }
 
-extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, int kv_f16, char *err, size_t err_len) {
-    if (fh1_cuda_device_count() < 1) {
-        snprintf(err, err_len, "no CUDA device available");
+extern "C" void fh1_cuda_free(fh1_cuda *c) {
+    if (!c) return;
+    for (shard *s : c->parts) shard_free(s);
+    delete c;
+}
+
+static size_t mat_bytes(const fh1_matrix &w) { return w.data ? w.row_bytes * (size_t)w.rows : 0; }
+
+// Device memory a part will take (weights, caches, scratch), to plan splits and refuse early
+static size_t part_bytes(const fh1_model *m, int l0, int l1, bool embed, bool head, const fh1_cuda_params &p) {
+    const fh1_hparams *hp = &m->hp;
+    const size_t B = p.n_batch, D = hp->n_embd, kvd = (size_t)hp->n_head_kv * hp->head_dim, qd = (size_t)hp->n_head * hp->head_dim;
+    size_t bytes = 0, widest = 0;
+    auto mat = [&](const fh1_matrix &w) {
+        bytes += mat_bytes(w);
+        if (w.type != GGML_TYPE_BF16) widest = std::max(widest, (size_t)w.rows * w.cols);
+    };
+    if (embed) bytes += mat_bytes(m->tok_embd);
+    if (head) {
+        if (!(embed && m->output.data == m->tok_embd.data)) mat(m->output);
+        bytes += D * 4 + B * (size_t)hp->n_vocab * 4 + (size_t)hp->n_vocab * 4;
+    }
+    for (int i = l0; i < l1; i++) {
+        const fh1_layer *l = &m->layers[i];
+        for (const fh1_matrix *w : {&l->wq, &l->wk, &l->wv, &l->wo, &l->ssm_in, &l->ssm_out, &l->ffn_gate, &l->ffn_up, &l->ffn_down}) mat(*w);
+        bytes += ((size_t)3 * D + 2 * hp->in_proj_dim + (size_t)hp->conv_dim * (hp->d_conv + 2) + 4 * (size_t)hp->ssm_n_head + hp->d_inner + qd + 2 * kvd +
+                  2 * (size_t)hp->n_ff) * 4;
+        bytes += 2 * (size_t)p.n_ctx * kvd * (p.kv_f16 ? 2 : 4) + ((size_t)(hp->d_conv - 1) * hp->conv_dim + (size_t)hp->d_inner * hp->d_state) * 4;
+    }
+    bytes += B * (8 * D + hp->in_proj_dim + hp->conv_dim + hp->ssm_n_head + hp->d_inner + 2 * qd + 2 * kvd + 2 * (size_t)hp->n_ff) * 4;
+    bytes += (size_t)hp->n_head * ATT_MAX_SPLITS * (hp->head_dim + 2) * 4;
+    if (B >= TC_MIN_T) bytes += 4 * widest;
+    return bytes;
+}
+
+static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed, bool head, const fh1_cuda_params &p, char *err, size_t err_len) {
+    if (cudaSetDevice(dev) != cudaSuccess) {
+        snprintf(err, err_len, "CUDA: cannot use device %d", dev);
         return nullptr;
     }
-    fh1_cuda *c = new fh1_cuda();
+    shard *c = new shard();
     c->m = m;
-    c->n_ctx = n_ctx;
-    c->n_batch = n_batch;
-    c->kv_f16 = kv_f16;
+    c->dev = dev;
+    c->l0 = l0;
+    c->l1 = l1;
+    c->embed_here = embed;
+    c->head_here = head;
+    c->n_ctx = p.n_ctx;
+    c->n_batch = p.n_batch;
+    c->kv_f16 = p.kv_f16;
     cudaDeviceProp prop = {};
-    if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) snprintf(c->name, sizeof c->name, "%s", prop.name);
+    if (cudaGetDeviceProperties(&prop, dev) == cudaSuccess) snprintf(c->name, sizeof c->name, "%s", prop.name);
     c->n_sm = prop.multiProcessorCount;
     const fh1_hparams *hp = &m->hp;
-    const size_t B = n_batch, D = hp->n_embd, kvd = (size_t)hp->n_head_kv * hp->head_dim, qd = (size_t)hp->n_head * hp->head_dim;
-    bool ok = upload_mat(c, &m->tok_embd, &c->embd, err, err_len) && upload_mat(c, &m->output, &c->head, err, err_len) &&
-              upload(c, m->output_norm, D * 4, &c->out_norm, err, err_len);
-    c->L.resize(hp->n_layer);
-    for (int i = 0; ok && i < hp->n_layer; i++) {
+    const size_t B = p.n_batch, D = hp->n_embd, kvd = (size_t)hp->n_head_kv * hp->head_dim, qd = (size_t)hp->n_head * hp->head_dim;
+    const size_t nl = (size_t)(l1 - l0);
+    bool ok = !embed || upload_mat(c, &m->tok_embd, &c->embd, err, err_len);
+    if (ok && head) {
+        if (embed && m->output.data == m->tok_embd.data) c->head = c->embd; // tied: one copy
+        else ok = upload_mat(c, &m->output, &c->head, err, err_len);
+        ok = ok && upload(c, m->output_norm, D * 4, &c->out_norm, err, err_len);
+    }
+    c->L.resize(nl);
+    for (int i = l0; ok && i < l1; i++) {
         const fh1_layer *l = &m->layers[i];
-        dlayer &d = c->L[i];
+        dlayer &d = c->L[i - l0];
         const size_t H = hp->ssm_n_head, E = hp->d_inner, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff;
         ok = upload(c, l->attn_norm, D * 4, &d.attn_norm, err, err_len) && upload(c, l->ffn_norm, D * 4, &d.ffn_norm, err, err_len) &&
              upload(c, l->ssm_norm, E * 4, &d.ssm_norm, err, err_len) && upload_mat(c, &l->wq, &d.wq, err, err_len) &&
@@ -932,14 +1253,10 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
              upload(c, l->ffn_gate_b, F * 4, &d.gate_b, err, err_len) && upload(c, l->ffn_up_b, F * 4, &d.up_b, err, err_len) &&
              upload(c, l->ffn_down_b, D * 4, &d.down_b, err, err_len);
     }
-    if (ok && (hp->d_conv > 9 || hp->d_state > 256 || hp->head_dim > 256)) {
-        snprintf(err, err_len, "the CUDA backend supports d_conv <= 9, d_state <= 256, head_dim <= 256");
-        ok = false;
-    }
-    const size_t kvb = (size_t)hp->n_layer * n_ctx * kvd * (kv_f16 ? 2 : 4);
+    const size_t kvb = nl * p.n_ctx * kvd * (p.kv_f16 ? 2 : 4);
     ok = ok && dalloc(c, &c->k_cache, kvb, err, err_len) && dalloc(c, &c->v_cache, kvb, err, err_len) &&
-         dalloc(c, &c->conv_state, (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4, err, err_len) &&
-         dalloc(c, &c->ssm_state, (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4, err, err_len) && dalloc(c, &c->io, (B + 1) * 4, err, err_len) &&
+         dalloc(c, &c->conv_state, nl * (hp->d_conv - 1) * hp->conv_dim * 4, err, err_len) &&
+         dalloc(c, &c->ssm_state, nl * hp->d_inner * hp->d_state * 4, err, err_len) && dalloc(c, &c->io, (B + 1) * 4, err, err_len) &&
          dalloc(c, &c->x, B * D * 4, err, err_len) && dalloc(c, &c->u, B * D * 4, err, err_len) && dalloc(c, &c->us, B * D * 4, err, err_len) &&
          dalloc(c, &c->ua, B * D * 4, err, err_len) && dalloc(c, &c->zx, B * hp->in_proj_dim * 4, err, err_len) &&
          dalloc(c, &c->xbc, B * hp->conv_dim * 4, err, err_len) && dalloc(c, &c->dt, B * hp->ssm_n_head * 4, err, err_len) &&
@@ -947,28 +1264,34 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
          dalloc(c, &c->v, B * kvd * 4, err, err_len) && dalloc(c, &c->att, B * qd * 4, err, err_len) &&
          dalloc(c, &c->att_part, (size_t)hp->n_head * ATT_MAX_SPLITS * (hp->head_dim + 2) * 4, err, err_len) && dalloc(c, &c->so, B * D * 4, err, err_len) &&
          dalloc(c, &c->ao, B * D * 4, err, err_len) && dalloc(c, &c->g, B * hp->n_ff * 4, err, err_len) && dalloc(c, &c->up, B * hp->n_ff * 4, err, err_len) &&
-         dalloc(c, &c->fo, B * D * 4, err, err_len) && dalloc(c, &c->hin, B * D * 4, err, err_len) &&
-         dalloc(c, &c->logits, B * (size_t)hp->n_vocab * 4, err, err_len);
+         dalloc(c, &c->fo, B * D * 4, err, err_len) && dalloc(c, &c->hin, B * D * 4, err, err_len);
+    if (ok && head)
+        ok = dalloc(c, &c->logits, B * (size_t)hp->n_vocab * 4, err, err_len) && dalloc(c, &c->s_work, (size_t)hp->n_vocab * 4, err, err_len) &&
+             dalloc(c, &c->s_in, sizeof(fh1_gpu_sample), err, err_len) && dalloc(c, &c->s_out, 4, err, err_len);
     if (ok) {
         c->tok = c->io + 1;
         const char *gr = getenv("FALCON_H1_CUDA_GRAPH");
         c->graphs = !(gr && !strcmp(gr, "0"));
-        cudaError_t e1 = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking), e2 = e1 == cudaSuccess ? cudaMallocHost((void **)&c->h_io, (B + 1) * 4) : e1;
-        if (e2 != cudaSuccess) {
-            snprintf(err, err_len, "CUDA: %s", cudaGetErrorString(e2));
+        cudaError_t e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
+        if (e == cudaSuccess) e = cudaEventCreateWithFlags(&c->done, cudaEventDisableTiming);
+        if (e == cudaSuccess) e = cudaMallocHost((void **)&c->h_io, (B + 1) * 4);
+        if (e == cudaSuccess && head) e = cudaMallocHost((void **)&c->h_s_in, sizeof(fh1_gpu_sample));
+        if (e == cudaSuccess && head) e = cudaMallocHost((void **)&c->h_s_out, 4);
+        if (e != cudaSuccess) {
+            snprintf(err, err_len, "CUDA: %s", cudaGetErrorString(e));
             ok = false;
         }
     }
     // tensor cores for prefill unless FALCON_H1_CUDA_TC=0 (the oracle check runs both ways)
     const char *tc = getenv("FALCON_H1_CUDA_TC");
-    c->tensor_cores = !(tc && !strcmp(tc, "0")) && prop.major >= 8 && n_batch >= TC_MIN_T;
+    c->tensor_cores = !(tc && !strcmp(tc, "0")) && prop.major >= 8 && p.n_batch >= TC_MIN_T;
     if (ok && c->tensor_cores) {
         size_t most = 0; // largest matrix that is not BF16 (BF16 weights feed the MMAs as they are)
         auto need = [&](const fh1_matrix &w) {
             if (w.type != GGML_TYPE_BF16 && (size_t)w.rows * w.cols > most) most = (size_t)w.rows * w.cols;
         };
-        need(m->output);
-        for (int i = 0; i < hp->n_layer; i++) {
+        if (head) need(m->output);
+        for (int i = l0; i < l1; i++) {
             const fh1_layer *l = &m->layers[i];
             for (const fh1_matrix *w : {&l->wq, &l->wk, &l->wv, &l->wo, &l->ssm_in, &l->ssm_out, &l->ffn_gate, &l->ffn_up, &l->ffn_down}) need(*w);
         }
@@ -979,15 +1302,108 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, int n_ctx, int n_batch, in
         ok = false;
     }
     if (!ok) {
-        fh1_cuda_free(c);
+        shard_free(c);
         return nullptr;
     }
     return c;
 }
 
+static double gib(size_t b) { return (double)b / (1024.0 * 1024.0 * 1024.0); }
+
+extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, fh1_cuda_params p, char *err, size_t err_len) {
+    const int n_dev = fh1_cuda_device_count();
+    const fh1_hparams *hp = &m->hp;
+    if (n_dev < 1) {
+        snprintf(err, err_len, "no CUDA device available");
+        return nullptr;
+    }
+    if (p.main_gpu < 0 || p.main_gpu >= n_dev) {
+        snprintf(err, err_len, "--main-gpu %d: there %s %d CUDA device%s (0..%d)", p.main_gpu, n_dev == 1 ? "is" : "are", n_dev, n_dev == 1 ? "" : "s", n_dev - 1);
+        return nullptr;
+    }
+    for (int i = 0; i < hp->n_layer; i++) {
+        const fh1_layer *l = &m->layers[i];
+        for (const fh1_matrix *w : {&l->wq, &l->wk, &l->wv, &l->wo, &l->ssm_in, &l->ssm_out, &l->ffn_gate, &l->ffn_up, &l->ffn_down})
+            if (i >= p.first_layer && !gpu_type_ok(w->type)) {
+                snprintf(err, err_len, "a weight of ggml type %d is not supported by the CUDA backend yet (use --device cpu)", w->type);
+                return nullptr;
+            }
+    }
+    if (hp->d_conv > 9 || hp->d_state > 256 || hp->head_dim > 256) {
+        snprintf(err, err_len, "the CUDA backend supports d_conv <= 9, d_state <= 256, head_dim <= 256");
+        return nullptr;
+    }
+    const int L = hp->n_layer, g0 = p.first_layer;
+    const bool embed = g0 == 0;
+    std::vector<size_t> free_b(n_dev, 0);
+    for (int d = 0; d < n_dev; d++) {
+        size_t fr = 0, tot = 0;
+        if (cudaSetDevice(d) == cudaSuccess && cudaMemGetInfo(&fr, &tot) == cudaSuccess) free_b[d] = fr;
+        cudaGetLastError();
+    }
+    const size_t whole = part_bytes(m, g0, L, embed, p.head, p);
+    const size_t headroom = 256u << 20; // CUDA context, graphs, fragmentation
+    int mode = p.split_mode;
+    if (mode == FH1_SPLIT_AUTO) mode = n_dev > 1 && whole + headroom > free_b[p.main_gpu] ? FH1_SPLIT_LAYER : FH1_SPLIT_NONE;
+    // devices and their runs of layers: [g0, L) in proportion to free memory (the head counts on the last)
+    std::vector<int> devs;
+    if (mode == FH1_SPLIT_LAYER && n_dev > 1) for (int d = 0; d < n_dev; d++) devs.push_back(d);
+    else devs.push_back(p.main_gpu);
+    double total_free = 0;
+    for (int d : devs) total_free += (double)free_b[d];
+    std::vector<int> bounds{g0};
+    double cum = 0;
+    for (size_t i = 0; i + 1 < devs.size(); i++) {
+        cum += (double)free_b[devs[i]];
+        int b = g0 + (int)((L - g0) * (total_free > 0 ? cum / total_free : (double)(i + 1) / devs.size()) + 0.5);
+        b = std::max(b, bounds.back());
+        bounds.push_back(std::min(b, L));
+    }
+    bounds.push_back(L);
+    fh1_cuda *c = new fh1_cuda();
+    c->m = m;
+    c->first_layer = g0;
+    c->head = p.head != 0;
+    std::string desc;
+    for (size_t i = 0; i < devs.size(); i++) {
+        const int l0 = bounds[i], l1 = bounds[i + 1];
+        const bool last = i + 1 == devs.size();
+        if (l0 == l1 && !(last && c->head) && !(i == 0 && embed)) continue; // a device with nothing to do
+        const bool e = embed && c->parts.empty(), h = last && c->head;
+        const size_t need = part_bytes(m, l0, l1, e, h, p);
+        if (need + headroom > free_b[devs[i]]) {
+            snprintf(err, err_len, "not enough GPU memory on device %d: layers %d-%d%s need about %.1f GiB, %.1f GiB free (lower --gpu-layers or --ctx-size%s)",
+                     devs[i], l0, l1 - 1, h ? " and the head" : "", gib(need + headroom), gib(free_b[devs[i]]), n_dev > 1 && mode != FH1_SPLIT_LAYER ? ", or use --split-mode layer" : "");
+            fh1_cuda_free(c);
+            return nullptr;
+        }
+        shard *s = shard_new(m, devs[i], l0, l1, e, h, p, err, err_len);
+        if (!s) {
+            fh1_cuda_free(c);
+            return nullptr;
+        }
+        if (!c->parts.empty()) { // direct copies between neighbours where the hardware allows
+            int can = 0;
+            const int prev = c->parts.back()->dev;
+            if (cudaDeviceCanAccessPeer(&can, s->dev, prev) == cudaSuccess && can) {
+                cudaSetDevice(s->dev);
+                cudaDeviceEnablePeerAccess(prev, 0);
+                cudaGetLastError(); // already enabled is fine
+            }
+        }
+        c->parts.push_back(s);
+        char run[64];
+        snprintf(run, sizeof run, "%s%d-%d", desc.empty() ? "" : " | ", l0, l1 - 1);
+        desc += run;
+    }
+    if (c->parts.size() > 1) snprintf(c->name, sizeof c->name, "%zu × %s, layers %s", c->parts.size(), c->parts[0]->name, desc.c_str());
+    else snprintf(c->name, sizeof c->name, "%s", c->parts[0]->name);
+    return c;
+}
+
 static unsigned blocks(size_t n, unsigned t = 256);
 
-static void matmul(fh1_cuda *c, const dmat &W, const float *x, int T, float *y) {
+static void matmul(shard *c, const dmat &W, const float *x, int T, float *y) {
     if (T >= TC_MIN_T && c->tensor_cores) {
         const __nv_bfloat16 *hi = (const __nv_bfloat16 *)W.data, *lo = nullptr;
         if (W.type != GGML_TYPE_BF16) {
@@ -1017,9 +1433,9 @@ static void matmul(fh1_cuda *c, const dmat &W, const float *x, int T, float *y) 
 static unsigned blocks(size_t n, unsigned t) { return (unsigned)((n + t - 1) / t); }
 
 // prefill: the tiled scan where N has an instance; decode (and other N): warp per (h, p)
-static void scan(fh1_cuda *c, float *ssm_state, int T, int il) {
+static void scan(shard *c, float *ssm_state, int T, int li) {
     const fh1_hparams *hp = &c->m->hp;
-    const dlayer &l = c->L[il];
+    const dlayer &l = c->L[li];
     const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim;
     const unsigned grid = (unsigned)(H * ((P + SCAN_P - 1) / SCAN_P));
     if (T > 1) switch (N) {
@@ -1036,16 +1452,18 @@ static void scan(fh1_cuda *c, float *ssm_state, int T, int il) {
 // The kernels of one ubatch (the host copies c->io first). graph: the decode sequence that gets
 // captured, which must not depend on pos0 on the host (attention always takes the split path,
 // sized for the whole context; the kernels read the position from c->io).
-static void enqueue_forward(fh1_cuda *c, int T, int pos0, bool graph, int logit_rows) {
+static void enqueue_sample(shard *c, const float *row);
+static void enqueue_forward(shard *c, int T, int pos0, bool graph, int logit_rows, bool sample) {
     const fh1_hparams *hp = &c->m->hp;
     const int D = hp->n_embd, E = hp->d_inner, H = hp->ssm_n_head, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff;
     const int dh = hp->head_dim, qd = hp->n_head * dh, kvd = hp->n_head_kv * dh, K = hp->d_conv, N = hp->d_state;
-    k_embed<<<T, 256, 0, c->stream>>>(c->embd, c->tok, hp->embedding_mult, c->x, D);
+    if (c->embed_here) k_embed<<<T, 256, 0, c->stream>>>(c->embd, c->tok, hp->embedding_mult, c->x, D);
     const bool ssm_scaled = hp->ssm_in_mult != 1.0f, attn_scaled = hp->attn_in_mult != 1.0f;
-    for (int il = 0; il < hp->n_layer; il++) {
-        const dlayer &l = c->L[il];
-        float *conv_state = c->conv_state + (size_t)il * (K - 1) * Cd;
-        float *ssm_state = c->ssm_state + (size_t)il * E * N;
+    for (int il = c->l0; il < c->l1; il++) {
+        const int li = il - c->l0; // this part's layer index (weights, caches)
+        const dlayer &l = c->L[li];
+        float *conv_state = c->conv_state + (size_t)li * (K - 1) * Cd;
+        float *ssm_state = c->ssm_state + (size_t)li * E * N;
         // attn_norm: one normalised input for both branches (scaled copies for the µP multipliers)
         k_rmsnorm<<<T, 256, 0, c->stream>>>(c->x, l.attn_norm, c->u, D, hp->rms_eps, ssm_scaled ? c->us : nullptr, hp->ssm_in_mult, attn_scaled ? c->ua : nullptr, hp->attn_in_mult);
         const float *us = ssm_scaled ? c->us : c->u, *ua = attn_scaled ? c->ua : c->u;
@@ -1055,23 +1473,23 @@ static void enqueue_forward(fh1_cuda *c, int T, int pos0, bool graph, int logit_
         matmul(c, l.wk, ua, T, c->k);
         matmul(c, l.wv, ua, T, c->v);
         post_args pa = {c->zx, c->q, c->k, c->v, c->dt, l.ssm_in_b, l.mup, l.dt_bias, l.bq, l.bk, l.bv, c->k_cache, c->v_cache, c->io,
-                        Din, E, Cd, H, qd, kvd, dh, hp->n_head, hp->n_head_kv, c->n_ctx, il, c->kv_f16,
+                        Din, E, Cd, H, qd, kvd, dh, hp->n_head, hp->n_head_kv, c->n_ctx, li, c->kv_f16,
                         hp->key_mult, hp->rope_theta, hp->dt_min, hp->dt_max};
         k_post_ssm<<<blocks((size_t)T * Din), 256, 0, c->stream>>>(pa, T);
         k_post_attn<<<T * (hp->n_head + hp->n_head_kv), 64, 0, c->stream>>>(pa);
         // Mamba-2: conv with state → scan → gate/norm
         k_conv<<<blocks((size_t)T * Cd), 256, 0, c->stream>>>(c->zx, Din, E, Cd, K, T, l.conv_w, l.conv_b, conv_state, c->xbc);
         k_conv_state<<<blocks(Cd), 256, 0, c->stream>>>(c->zx, Din, E, Cd, K, T, conv_state);
-        scan(c, ssm_state, T, il);
+        scan(c, ssm_state, T, li);
         k_gate<<<T * hp->n_group, 256, 0, c->stream>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
         // attention over the KV cache
         if (T == 1 && (graph || pos0 + 1 > 2 * ATT_SPLIT_KEYS)) {
             // decode at depth: split the keys so every SM gets work, then merge
             const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
-            k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16, nsplit, c->att_part);
+            k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
             k_attn_merge<<<hp->n_head, 128, 0, c->stream>>>(c->att_part, c->att, nsplit, c->io, dh);
         } else {
-            k_attn<<<T * hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, il, c->kv_f16, 1, nullptr);
+            k_attn<<<T * hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, 1, nullptr);
         }
         // output projections, then x' = x + (s + a)
         matmul(c, l.ssm_out, c->y, T, c->so);
@@ -1085,69 +1503,146 @@ static void enqueue_forward(fh1_cuda *c, int T, int pos0, bool graph, int logit_
         matmul(c, l.down, c->up, T, c->fo);
         k_residual1<<<blocks((size_t)D * T), 256, 0, c->stream>>>(c->x, c->fo, l.down_b, hp->mlp_down_mult, D, T);
     }
-    if (logit_rows) {
+    if (c->head_here && logit_rows) {
         const int first = T - logit_rows;
         k_rmsnorm<<<logit_rows, 256, 0, c->stream>>>(c->x + (size_t)first * D, c->out_norm, c->hin, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
         matmul(c, c->head, c->hin, logit_rows, c->logits);
         if (hp->lm_head_mult != 1.0f) k_scale<<<blocks((size_t)logit_rows * hp->n_vocab), 256, 0, c->stream>>>(c->logits, hp->lm_head_mult, (size_t)logit_rows * hp->n_vocab);
+        if (sample) enqueue_sample(c, c->logits + (size_t)(logit_rows - 1) * hp->n_vocab);
     }
 }
 
-extern "C" int fh1_cuda_forward(fh1_cuda *c, const int32_t *tokens, int T, int pos0, float *out, int logits_all, char *err, size_t err_len) {
-    const fh1_hparams *hp = &c->m->hp;
-    c->h_io[0] = pos0;
-    memcpy(c->h_io + 1, tokens, sizeof(int32_t) * T);
-    CK(cudaMemcpyAsync(c->io, c->h_io, sizeof(int32_t) * (T + 1), cudaMemcpyHostToDevice, c->stream));
-    const int rows = out ? (logits_all ? T : 1) : 0;
-    if (T == 1 && rows && c->graphs) {
-        if (!c->decode_graph) {
-            cudaGraph_t g = nullptr;
-            CK(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
-            enqueue_forward(c, 1, pos0, true, 1);
-            CK(cudaStreamEndCapture(c->stream, &g));
-            const cudaError_t e = cudaGraphInstantiate(&c->decode_graph, g, 0);
-            cudaGraphDestroy(g);
-            CK(e);
+static void enqueue_sample(shard *c, const float *row) {
+    k_sample<<<1, SAMP_THREADS, 0, c->stream>>>(row, c->s_work, c->m->hp.n_vocab, c->s_in, c->s_out);
+}
+
+extern "C" int fh1_cuda_forward(fh1_cuda *cu, const int32_t *tokens, int T, int pos0, const float *x_in, float *out, int logits_all,
+                                const fh1_gpu_sample *sample, int32_t *token, float *x_out, char *err, size_t err_len) {
+    const fh1_hparams *hp = &cu->m->hp;
+    const size_t xbytes = sizeof(float) * (size_t)T * hp->n_embd;
+    if (!cu->head) sample = nullptr;
+    const int rows = cu->head && (out || sample) ? (logits_all && !sample ? T : 1) : 0;
+    shard *prev = nullptr;
+    for (size_t i = 0; i < cu->parts.size(); i++) {
+        shard *c = cu->parts[i];
+        const bool last = i + 1 == cu->parts.size();
+        CK(cudaSetDevice(c->dev));
+        c->h_io[0] = pos0;
+        memcpy(c->h_io + 1, tokens, sizeof(int32_t) * T);
+        CK(cudaMemcpyAsync(c->io, c->h_io, sizeof(int32_t) * (T + 1), cudaMemcpyHostToDevice, c->stream));
+        if (prev) { // the residual stream from the previous GPU
+            CK(cudaStreamWaitEvent(c->stream, prev->done, 0));
+            CK(cudaMemcpyPeerAsync(c->x, c->dev, prev->x, prev->dev, xbytes, c->stream));
+        } else if (!c->embed_here) { // ... or from the CPU's layers
+            CK(cudaMemcpyAsync(c->x, x_in, xbytes, cudaMemcpyHostToDevice, c->stream));
         }
-        CK(cudaGraphLaunch(c->decode_graph, c->stream));
-    } else {
-        enqueue_forward(c, T, pos0, false, rows);
+        const int lr = last ? rows : 0;
+        const bool smp = last && sample;
+        if (smp) {
+            *c->h_s_in = *sample;
+            CK(cudaMemcpyAsync(c->s_in, c->h_s_in, sizeof(fh1_gpu_sample), cudaMemcpyHostToDevice, c->stream));
+        }
+        if (T == 1 && c->graphs && (c->head_here ? lr == 1 : true)) {
+            cudaGraphExec_t &exec = smp ? c->sample_graph : c->decode_graph;
+            if (!exec) {
+                cudaGraph_t g = nullptr;
+                CK(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
+                enqueue_forward(c, 1, pos0, true, c->head_here ? 1 : 0, smp);
+                CK(cudaStreamEndCapture(c->stream, &g));
+                const cudaError_t e = cudaGraphInstantiate(&exec, g, 0);
+                cudaGraphDestroy(g);
+                CK(e);
+            }
+            CK(cudaGraphLaunch(exec, c->stream));
+        } else {
+            enqueue_forward(c, T, pos0, false, lr, smp);
+        }
+        if (!last) CK(cudaEventRecord(c->done, c->stream));
+        prev = c;
     }
-    if (rows) CK(cudaMemcpyAsync(out, c->logits, sizeof(float) * (size_t)rows * hp->n_vocab, cudaMemcpyDeviceToHost, c->stream));
+    shard *c = cu->parts.back();
+    if (sample) {
+        CK(cudaMemcpyAsync(c->h_s_out, c->s_out, 4, cudaMemcpyDeviceToHost, c->stream));
+        CK(cudaStreamSynchronize(c->stream));
+        *token = *c->h_s_out;
+        if (*token < 0 && out) CK(cudaMemcpyAsync(out, c->logits, sizeof(float) * hp->n_vocab, cudaMemcpyDeviceToHost, c->stream));
+    } else if (rows && out) {
+        CK(cudaMemcpyAsync(out, c->logits, sizeof(float) * (size_t)rows * hp->n_vocab, cudaMemcpyDeviceToHost, c->stream));
+    }
+    if (!cu->head && x_out) CK(cudaMemcpyAsync(x_out, c->x, xbytes, cudaMemcpyDeviceToHost, c->stream));
     CK(cudaStreamSynchronize(c->stream));
     CK(cudaGetLastError());
     return 1;
 }
 
-extern "C" void fh1_cuda_reset(fh1_cuda *c) {
-    const fh1_hparams *hp = &c->m->hp;
-    cudaMemsetAsync(c->conv_state, 0, (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4, c->stream);
-    cudaMemsetAsync(c->ssm_state, 0, (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4, c->stream);
-    cudaStreamSynchronize(c->stream);
+extern "C" int fh1_cuda_logits_row(fh1_cuda *cu, float *out, char *err, size_t err_len) {
+    shard *c = cu->parts.back();
+    if (!c->head_here) return 0;
+    CK(cudaSetDevice(c->dev));
+    CK(cudaMemcpyAsync(out, c->logits, sizeof(float) * cu->m->hp.n_vocab, cudaMemcpyDeviceToHost, c->stream));
+    CK(cudaStreamSynchronize(c->stream));
+    return 1;
 }
 
-static int copy_state(fh1_cuda *c, void *k_rows, void *v_rows, float *conv, float *ssm, int n_past, bool down) {
+extern "C" int fh1_cuda_sample_row(fh1_cuda *cu, const float *logits, const fh1_gpu_sample *sample, int32_t *token, char *err, size_t err_len) {
+    shard *c = cu->parts.back();
+    if (!c->head_here) {
+        snprintf(err, err_len, "the head is not on the GPU");
+        return 0;
+    }
+    CK(cudaSetDevice(c->dev));
+    *c->h_s_in = *sample;
+    CK(cudaMemcpyAsync(c->logits, logits, sizeof(float) * cu->m->hp.n_vocab, cudaMemcpyHostToDevice, c->stream));
+    CK(cudaMemcpyAsync(c->s_in, c->h_s_in, sizeof(fh1_gpu_sample), cudaMemcpyHostToDevice, c->stream));
+    enqueue_sample(c, c->logits);
+    CK(cudaMemcpyAsync(c->h_s_out, c->s_out, 4, cudaMemcpyDeviceToHost, c->stream));
+    CK(cudaStreamSynchronize(c->stream));
+    CK(cudaGetLastError());
+    *token = *c->h_s_out;
+    return 1;
+}
+
+extern "C" void fh1_cuda_reset(fh1_cuda *cu) {
+    const fh1_hparams *hp = &cu->m->hp;
+    for (shard *c : cu->parts) {
+        const size_t nl = (size_t)(c->l1 - c->l0);
+        cudaSetDevice(c->dev);
+        cudaMemsetAsync(c->conv_state, 0, nl * (hp->d_conv - 1) * hp->conv_dim * 4, c->stream);
+        cudaMemsetAsync(c->ssm_state, 0, nl * hp->d_inner * hp->d_state * 4, c->stream);
+        cudaStreamSynchronize(c->stream);
+    }
+}
+
+// this part's layers between the device and the host arrays laid out for all layers
+static int copy_state(shard *c, void *k_rows, void *v_rows, float *conv, float *ssm, int n_past, bool down) {
     const fh1_hparams *hp = &c->m->hp;
     const size_t es = c->kv_f16 ? 2 : 4, kvd = (size_t)hp->n_head_kv * hp->head_dim, row = (size_t)n_past * kvd * es;
     const cudaMemcpyKind kind = down ? cudaMemcpyDeviceToHost : cudaMemcpyHostToDevice;
-    for (int il = 0; il < hp->n_layer; il++) {
-        uint8_t *dk = (uint8_t *)c->k_cache + (size_t)il * c->n_ctx * kvd * es, *dv = (uint8_t *)c->v_cache + (size_t)il * c->n_ctx * kvd * es;
+    if (cudaSetDevice(c->dev) != cudaSuccess) return 0;
+    for (int il = c->l0; il < c->l1; il++) {
+        const size_t li = (size_t)(il - c->l0);
+        uint8_t *dk = (uint8_t *)c->k_cache + li * c->n_ctx * kvd * es, *dv = (uint8_t *)c->v_cache + li * c->n_ctx * kvd * es;
         uint8_t *hk = (uint8_t *)k_rows + (size_t)il * c->n_ctx * kvd * es, *hv = (uint8_t *)v_rows + (size_t)il * c->n_ctx * kvd * es;
         if (cudaMemcpyAsync(down ? (void *)hk : (void *)dk, down ? (void *)dk : (void *)hk, row, kind, c->stream) != cudaSuccess) return 0;
         if (cudaMemcpyAsync(down ? (void *)hv : (void *)dv, down ? (void *)dv : (void *)hv, row, kind, c->stream) != cudaSuccess) return 0;
     }
-    const size_t cb = (size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim * 4, sb = (size_t)hp->n_layer * hp->d_inner * hp->d_state * 4;
-    if (cudaMemcpyAsync(down ? (void *)conv : (void *)c->conv_state, down ? (void *)c->conv_state : (void *)conv, cb, kind, c->stream) != cudaSuccess) return 0;
-    if (cudaMemcpyAsync(down ? (void *)ssm : (void *)c->ssm_state, down ? (void *)c->ssm_state : (void *)ssm, sb, kind, c->stream) != cudaSuccess) return 0;
+    const size_t cl = (size_t)(hp->d_conv - 1) * hp->conv_dim, sl = (size_t)hp->d_inner * hp->d_state, nl = (size_t)(c->l1 - c->l0);
+    float *hc = conv + (size_t)c->l0 * cl, *hs = ssm + (size_t)c->l0 * sl;
+    if (cudaMemcpyAsync(down ? (void *)hc : (void *)c->conv_state, down ? (void *)c->conv_state : (void *)hc, nl * cl * 4, kind, c->stream) != cudaSuccess) return 0;
+    if (cudaMemcpyAsync(down ? (void *)hs : (void *)c->ssm_state, down ? (void *)c->ssm_state : (void *)hs, nl * sl * 4, kind, c->stream) != cudaSuccess) return 0;
     return cudaStreamSynchronize(c->stream) == cudaSuccess;
 }
 
-extern "C" int fh1_cuda_get_state(fh1_cuda *c, void *k_rows, void *v_rows, float *conv, float *ssm, int n_past) {
-    return copy_state(c, k_rows, v_rows, conv, ssm, n_past, true);
+extern "C" int fh1_cuda_get_state(fh1_cuda *cu, void *k_rows, void *v_rows, float *conv, float *ssm, int n_past) {
+    for (shard *c : cu->parts)
+        if (!copy_state(c, k_rows, v_rows, conv, ssm, n_past, true)) return 0;
+    return 1;
 }
 
-extern "C" int fh1_cuda_set_state(fh1_cuda *c, const void *k_rows, const void *v_rows, const float *conv, const float *ssm, int n_past) {
-    return copy_state(c, (void *)k_rows, (void *)v_rows, (float *)conv, (float *)ssm, n_past, false);
+extern "C" int fh1_cuda_set_state(fh1_cuda *cu, const void *k_rows, const void *v_rows, const float *conv, const float *ssm, int n_past) {
+    for (shard *c : cu->parts)
+        if (!copy_state(c, (void *)k_rows, (void *)v_rows, (float *)conv, (float *)ssm, n_past, false)) return 0;
+    return 1;
 }
 
 extern "C" const char *fh1_cuda_device_name(fh1_cuda *c) { return c->name; }

@@ -1,5 +1,7 @@
 /* csrc/tools/fh1_eval.c — drive the C API without Node: evaluate token ids and write logits.
  *   fh1_eval MODEL.gguf IDS_FILE OUT.f32 [--decode] [--chunks a,b,...] [--threads N] [--kv f32|f16] [--ctx N]
+ *            [--device cpu|cuda|auto] [--gpu-layers N] [--split-mode none|layer] [--main-gpu I]
+ *            [--bench N [--sample]]   (pp over the ids, then tg of N tokens; --sample: with sampling)
  * IDS_FILE holds whitespace- or comma-separated ids. Every position's logits are written as
  * little-endian float32 rows. Used by C-level checks and benchmarks (and on machines without Node). */
 #include "../falcon_h1.h"
@@ -21,7 +23,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     fh1_context_params cp = fh1_context_default_params();
-    int decode = 0, bench_gen = 0;
+    int decode = 0, bench_gen = 0, bench_sample = 0;
     int chunks[64], n_chunks = 0;
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--decode")) decode = 1;
@@ -32,6 +34,10 @@ int main(int argc, char **argv) {
             cp.device = !strcmp(d, "cuda") ? 1 : !strcmp(d, "auto") ? -1 : 0;
         }
         else if (!strcmp(argv[i], "--ctx") && i + 1 < argc) cp.n_ctx = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--gpu-layers") && i + 1 < argc) cp.gpu_layers = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--split-mode") && i + 1 < argc) cp.split_mode = !strcmp(argv[++i], "layer") ? FH1_SPLIT_LAYER : FH1_SPLIT_NONE;
+        else if (!strcmp(argv[i], "--main-gpu") && i + 1 < argc) cp.main_gpu = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--sample")) bench_sample = 1;
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) cp.n_batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--kv") && i + 1 < argc) cp.kv_type = strcmp(argv[++i], "f32") ? FH1_KV_F16 : FH1_KV_F32;
         else if (!strcmp(argv[i], "--chunks") && i + 1 < argc) {
@@ -67,10 +73,14 @@ int main(int argc, char **argv) {
             if (fh1_decode(c, ids, n, 0, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
             double b = now();
             int32_t tok = ids[n - 1];
-            for (int g = 0; g < bench_gen; g++)
-                if (fh1_decode(c, &tok, 1, 0, err, sizeof err)) { fprintf(stderr, "%s\n", err); return 1; }
+            fh1_sampler *smp = fh1_sampler_new(fh1_sampler_default_params(), V); /* temp 0.8, top-k 40, top-p 0.95, min-p 0.05 */
+            for (int g = 0; g < bench_gen; g++) {
+                const fh1_status st = bench_sample ? fh1_decode_sample(c, &tok, 1, smp, &tok, err, sizeof err) : fh1_decode(c, &tok, 1, 0, err, sizeof err);
+                if (st) { fprintf(stderr, "%s\n", err); return 1; }
+            }
+            fh1_sampler_free(smp);
             double e = now();
-            if (rep) printf("%s: pp%d %.1f t/s, tg%d %.2f t/s (%.2f ms/token)\n", fh1_context_backend(c), n, n / (b - a), bench_gen, bench_gen / (e - b), 1e3 * (e - b) / bench_gen);
+            if (rep) printf("%s: pp%d %.1f t/s, tg%d%s %.2f t/s (%.2f ms/token)\n", fh1_context_backend(c), n, n / (b - a), bench_gen, bench_sample ? " sampled" : "", bench_gen / (e - b), 1e3 * (e - b) / bench_gen);
         }
         return 0;
     }

@@ -9,6 +9,7 @@ import { ggmlTypeName } from '../gguf/types.js';
 import { UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/progress.js';
 import { parseIntOption } from './options.js';
+import { addDeviceOptions, deviceFrom, type DeviceFlags } from './device-options.js';
 
 // One row per (test, threads, depth), with llama-bench's JSON field names so its scripts read ours.
 export interface BenchRow {
@@ -58,7 +59,7 @@ function sizeLabel(n: number): string {
   return n >= 1e9 ? `${(n / 1e9).toFixed(1)}B` : `${Math.round(n / 1e6)}M`;
 }
 
-interface BenchOptions {
+interface BenchOptions extends DeviceFlags {
   nPrompt: string;
   nGen: string;
   nDepth: string;
@@ -69,12 +70,12 @@ interface BenchOptions {
   type: string;
   batchSize: string;
   kvType: 'f16' | 'f32';
-  device: 'auto' | 'cpu' | 'cuda';
   keep?: string;
 }
 
 export function benchCommand(): Command {
-  return new Command('bench')
+  return addDeviceOptions(
+    new Command('bench')
     .description('measure prompt processing (pp) and generation (tg) speed, like llama-bench')
     .argument('[model]', 'GGUF model file (or use --synthetic)')
     .option('-p, --n-prompt <list>', 'prompt lengths, comma-separated', '512')
@@ -84,11 +85,11 @@ export function benchCommand(): Command {
     .option('-r, --repetitions <n>', 'repetitions per test', '5')
     .option('-b, --batch-size <n>', 'tokens per internal step', '512')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f16', 'f32']).default('f16'))
-    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('-o, --output <fmt>', 'output format').choices(['md', 'json', 'csv']).default('md'))
     .addOption(new Option('--synthetic <size>', 'benchmark a random-weight model of a released shape').choices(Object.keys(SHAPES)))
     .addOption(new Option('--type <type>', 'weight type of the synthetic model (a quantize type: written as bf16, then quantized)').choices(SYNTHETIC_TYPE_NAMES).default('bf16'))
-    .option('--keep <file>', 'keep the synthetic model at this path instead of deleting it')
+    .option('--keep <file>', 'keep the synthetic model at this path instead of deleting it'),
+  )
     .action(async (modelArg: string | undefined, o: BenchOptions) => {
       if (!!modelArg === !!o.synthetic) throw new UsageError('give a model file or --synthetic SIZE (not both)');
       let path = modelArg!;
@@ -123,7 +124,7 @@ async function runBench(path: string, o: BenchOptions): Promise<BenchRow[]> {
   const modelType = `falcon-h1 ${sizeLabel(info.nParams)} ${ggmlTypeName(info.weightType)}`;
   const maxLen = Math.max(...depths) + Math.max(0, ...prompts, ...gens) + 1;
   for (const nt of threads) {
-    const ctx = model.newContext({ ctxSize: maxLen, batchSize: batch, threads: nt, kvType: o.kvType, device: o.device });
+    const ctx = model.newContext({ ctxSize: maxLen, batchSize: batch, threads: nt, kvType: o.kvType, ...deviceFrom(o) });
     for (const depth of depths) {
       const tests: [number, number][] = [...prompts.map((p) => [p, 0] as [number, number]), ...gens.map((g) => [0, g] as [number, number])];
       for (const [np, ng] of tests) {

@@ -15,14 +15,14 @@ import { resolveModelArg } from './model-arg.js';
 import { parseIntOption } from './options.js';
 import { addSamplingOptions, samplingFrom, type SamplingFlags } from './sampling-options.js';
 import { readStdin } from '../util/stdin.js';
+import { addDeviceOptions, deviceFrom, type DeviceFlags } from './device-options.js';
 
-interface ChatOptions extends SamplingFlags {
+interface ChatOptions extends SamplingFlags, DeviceFlags {
   ctxSize: string;
   system?: string;
   nPredict: string;
   threads?: string;
   kvType: 'f16' | 'f32';
-  device: 'auto' | 'cpu' | 'cuda';
   chatTemplate?: string;
 }
 
@@ -35,9 +35,9 @@ export function chatCommand(): Command {
     .option('-n, --n-predict <n>', 'tokens per reply at most (-1: until end of turn or context)', '-1')
     .option('-t, --threads <n>', 'threads (default: all cores)')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f16', 'f32']).default('f16'))
-    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--chat-template <file>', "use this Jinja chat template instead of the model's");
   addSamplingOptions(c);
+  addDeviceOptions(c);
   return c.action(async (modelArg: string, o: ChatOptions) => {
     const path = await resolveModelArg(modelArg);
     const info = modelInfo(readGGUF(path));
@@ -53,7 +53,7 @@ export function chatCommand(): Command {
     }
     const lm = await loadModel(path, { chatTemplate: o.chatTemplate ? readFileSync(o.chatTemplate, 'utf8') : undefined });
     const threads = o.threads ? parseIntOption('--threads', o.threads, 1, 1024) : cpus().length;
-    const ctx = lm.model.newContext({ ctxSize, threads, kvType: o.kvType, device: o.device });
+    const ctx = lm.model.newContext({ ctxSize, threads, kvType: o.kvType, ...deviceFrom(o) });
     const session = new ChatSession(lm, ctx, { system: o.system, sampling: samplingFrom(o), nPredict: parseIntOption('--n-predict', o.nPredict, -1), notice: say });
 
     if (!interactive) {

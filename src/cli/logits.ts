@@ -4,6 +4,7 @@ import { Model, type KvType } from '../engine/engine.js';
 import { AtomicFile } from '../util/atomic-file.js';
 import { UsageError } from '../util/errors.js';
 import { parseIntOption } from './options.js';
+import { addDeviceOptions, deviceFrom, type DeviceFlags } from './device-options.js';
 
 function parseIds(text: string, what: string): number[] {
   const parts = text.split(/[\s,]+/).filter(Boolean);
@@ -14,7 +15,7 @@ function parseIds(text: string, what: string): number[] {
   });
 }
 
-interface LogitsOptions {
+interface LogitsOptions extends DeviceFlags {
   tokens?: string;
   tokensFile?: string;
   out?: string;
@@ -23,7 +24,6 @@ interface LogitsOptions {
   chunks?: string;
   threads?: string;
   kvType: KvType;
-  device: 'auto' | 'cpu' | 'cuda';
   ctxSize?: string;
   batchSize?: string;
   top: string;
@@ -31,7 +31,8 @@ interface LogitsOptions {
 }
 
 export function logitsCommand(): Command {
-  return new Command('logits')
+  return addDeviceOptions(
+    new Command('logits')
     .description('evaluate token ids in one batch and write every position\'s logits (little-endian float32 rows)')
     .argument('<model>', 'GGUF model file')
     .option('--tokens <ids>', 'comma-separated token ids, e.g. 1,2,3')
@@ -42,11 +43,11 @@ export function logitsCommand(): Command {
     .option('--chunks <sizes>', 'feed the tokens in chunks of these sizes (the rest in one more), e.g. 7,50')
     .option('-t, --threads <n>', 'threads (default: all cores)')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f32', 'f16']).default('f32'))
-    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('-c, --ctx-size <n>', 'context size (default: the number of tokens)')
     .option('-b, --batch-size <n>', 'tokens per internal step (default 512)')
     .option('--top <k>', 'entries per position to print without --out', '5')
-    .option('--json', 'print the top entries as JSON')
+    .option('--json', 'print the top entries as JSON'),
+  )
     .action(async (modelPath: string, o: LogitsOptions) => {
       if (!!o.tokens === !!o.tokensFile) throw new UsageError('give exactly one of --tokens or --tokens-file');
       const ids = o.tokens ? parseIds(o.tokens, '--tokens') : parseIds(readFileSync(o.tokensFile!, 'utf8'), o.tokensFile!);
@@ -68,7 +69,7 @@ export function logitsCommand(): Command {
         ctxSize: o.ctxSize ? parseIntOption('--ctx-size', o.ctxSize, 1) : ids.length,
         batchSize: o.batchSize ? parseIntOption('--batch-size', o.batchSize, 1) : undefined,
         threads: o.threads ? parseIntOption('--threads', o.threads, 1, 1024) : undefined,
-        kvType: o.kvType, device: o.device,
+        kvType: o.kvType, ...deviceFrom(o),
       });
       const rows = o.last ? 1 : ids.length;
       const all = new Float32Array(rows * V);

@@ -60,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   });
   try {
-    await buildProgram().parseAsync(argv);
+    // llama.cpp's multi-letter short flag, which commander cannot declare
+    await buildProgram().parseAsync(argv.map((a) => (a === '-ngl' ? '--gpu-layers' : a)));
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
   } catch (e) {
     removePendingTempFiles();

@@ -5,6 +5,7 @@ import { loadModel } from '../engine/loaded-model.js';
 import { AtomicFile } from '../util/atomic-file.js';
 import { BadFileError, UsageError } from '../util/errors.js';
 import { parseIntOption } from './options.js';
+import { addDeviceOptions, deviceFrom, type DeviceFlags } from './device-options.js';
 
 // Like llama-perplexity: the text is cut into chunks of --ctx-size tokens, each evaluated from an
 // empty state; the second half of every chunk is scored (the first half is context).
@@ -43,7 +44,8 @@ function percentile(xs: number[], p: number): number {
 }
 
 export function perplexityCommand(): Command {
-  return new Command('perplexity')
+  return addDeviceOptions(
+    new Command('perplexity')
     .description('perplexity of a model over a text; save or compare logits for KL divergence (quantization quality)')
     .argument('<model>', 'GGUF model file')
     .requiredOption('-f, --file <text>', 'text file to score')
@@ -53,10 +55,10 @@ export function perplexityCommand(): Command {
     .option('--kl-divergence', 'compare against --kl-divergence-base (mean and 99th percentile KL, top-1 agreement, Δ perplexity)')
     .option('-t, --threads <n>', 'threads (default: all cores)')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f16', 'f32']).default('f16'))
-    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .option('--json', 'print the results as JSON')
+    .option('--json', 'print the results as JSON'),
+  )
     .action(async (modelPath: string, o: { file: string; ctxSize: string; chunks?: string; klDivergenceBase?: string; klDivergence?: boolean; threads?: string; kvType: 'f16' | 'f32';
-  device: 'auto' | 'cpu' | 'cuda'; json?: boolean }) => {
+  json?: boolean } & DeviceFlags) => {
       if (o.klDivergence && !o.klDivergenceBase) throw new UsageError('--kl-divergence needs --kl-divergence-base FILE');
       const lm = await loadModel(modelPath);
       const V = lm.info.vocabSize;
@@ -94,7 +96,7 @@ export function perplexityCommand(): Command {
         save.write(head);
         save.write(new Uint8Array(Int32Array.from(tokens).buffer));
       }
-      const ctx = lm.model.newContext({ ctxSize, threads: o.threads ? parseIntOption('--threads', o.threads, 1) : cpus().length, kvType: o.kvType, device: o.device });
+      const ctx = lm.model.newContext({ ctxSize, threads: o.threads ? parseIntOption('--threads', o.threads, 1) : cpus().length, kvType: o.kvType, ...deviceFrom(o) });
       const st: Stats = { nll: [], kl: [], top1: 0, baseNll: [] };
       const first = Math.floor(ctxSize / 2);
       const baseRow = new Float32Array(V);

@@ -9,8 +9,9 @@ import { parseIntOption } from './options.js';
 import { addSamplingOptions, samplingFrom, type SamplingFlags } from './sampling-options.js';
 import { resolveModelArg } from './model-arg.js';
 import { readStdin } from '../util/stdin.js';
+import { addDeviceOptions, deviceFrom, type DeviceFlags } from './device-options.js';
 
-interface RunOptions extends SamplingFlags {
+interface RunOptions extends SamplingFlags, DeviceFlags {
   prompt?: string;
   file?: string;
   system?: string;
@@ -22,7 +23,6 @@ interface RunOptions extends SamplingFlags {
   ignoreEos?: boolean;
   threads?: string;
   kvType: 'f16' | 'f32';
-  device: 'auto' | 'cpu' | 'cuda';
   truncate?: boolean;
   chatTemplate?: string;
   json?: boolean;
@@ -46,10 +46,10 @@ export function runCommand(): Command {
     .option('--truncate', 'drop the start of a prompt that does not fit the context, instead of failing')
     .option('-t, --threads <n>', 'threads (default: all cores)')
     .addOption(new Option('--kv-type <type>', 'KV cache type').choices(['f16', 'f32']).default('f16'))
-    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .option('--json', 'print one JSON object (text, token counts, timings, stop reason) instead of streaming')
     .option('--stats', 'print prompt and generation speed and time to first token on stderr');
   addSamplingOptions(c);
+  addDeviceOptions(c);
   return c.action(async (modelArg: string, o: RunOptions) => {
     let prompt = o.prompt ?? '';
     if (o.file) prompt = (prompt ? prompt + '\n' : '') + readFileSync(o.file, 'utf8');
@@ -83,7 +83,7 @@ export function runCommand(): Command {
     const ctx = lm.model.newContext({
       ctxSize,
       threads: o.threads ? parseIntOption('--threads', o.threads, 1, 1024) : cpus().length,
-      kvType: o.kvType, device: o.device,
+      kvType: o.kvType, ...deviceFrom(o),
     });
     let interrupted = false;
     onInterrupt(() => {

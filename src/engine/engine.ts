@@ -15,6 +15,11 @@ export interface ContextOptions {
   kvType?: KvType;
   /** where to run: 'cpu' (default), 'cuda', or 'auto' (CUDA when a GPU is usable) */
   device?: Device;
+  /** with CUDA: the last N layers run on the GPU(s), the rest on the CPU; N > layers adds the head (default: all) */
+  gpuLayers?: number;
+  /** several GPUs: 'none' (one GPU), 'layer' (runs of layers per GPU), 'auto' (layer only when one is too small) */
+  splitMode?: 'auto' | 'none' | 'layer';
+  mainGpu?: number;
 }
 
 /** Errors from the engine carry the native code (ERR_FORMAT, ERR_CONTEXT_FULL, …). */
@@ -57,6 +62,9 @@ export class Model {
         nThreads: opts.threads ?? 0,
         kvType: opts.kvType === 'f32' ? 0 : 1,
         device: opts.device === 'cuda' ? 1 : opts.device === 'auto' ? -1 : 0,
+        gpuLayers: opts.gpuLayers ?? -1,
+        splitMode: opts.splitMode === 'none' ? 0 : opts.splitMode === 'layer' ? 1 : -1,
+        mainGpu: opts.mainGpu ?? 0,
       });
       return new Context(this, native);
     } catch (e) {

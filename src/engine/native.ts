@@ -44,6 +44,11 @@ export interface NativeContextParams {
   kvType?: 0 | 1;
   /** 0 = CPU, 1 = CUDA (error if unavailable), -1 = CUDA when available */
   device?: 0 | 1 | -1;
+  /** with CUDA: the last N layers on the GPU(s), N > layers adds the head; -1 = everything */
+  gpuLayers?: number;
+  /** -1 = auto, 0 = one GPU, 1 = runs of layers per GPU */
+  splitMode?: -1 | 0 | 1;
+  mainGpu?: number;
 }
 
 export interface NativeSamplingParams {

@@ -100,6 +100,18 @@ describe('run behaviour', () => {
     expect(cli(['run', path, '-p', 'Hi', '--temp', 'hot']).code).toBe(2);
   });
 
+  it('GPU placement flags: -ngl is --gpu-layers, bad values are usage errors', () => {
+    // -ngl 0 keeps every layer on the CPU, so this runs (and equals the plain run) without a GPU
+    const cpu = cli(['run', path, '-p', 'Hi', '--seed', '7', '-n', '8', '--ignore-eos', '-ngl', '0', '--split-mode', 'none']);
+    expect(cpu.code).toBe(0);
+    expect(cpu.stdout).toBe(cli(['run', path, '-p', 'Hi', '--seed', '7', '-n', '8', '--ignore-eos']).stdout);
+    const bad = cli(['run', path, '-p', 'Hi', '--gpu-layers', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--gpu-layers must be an integer/);
+    expect(cli(['run', path, '-p', 'Hi', '--device', 'cpu', '--gpu-layers', '3']).stderr).toMatch(/--gpu-layers needs --device cuda or auto/);
+    expect(cli(['run', path, '-p', 'Hi', '--split-mode', 'row']).code).toBe(2);
+  });
+
   it('a closed stdout pipe ends quietly', async () => {
     const code = await new Promise<number>((resolve) => {
       const p = spawn('bash', ['-c', `node bin/falcon-h1.js run ${path} -p Hi -n 2000 --ignore-eos -c 4096 | head -c 10 > /dev/null; echo \${PIPESTATUS[0]}`], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -14,6 +14,24 @@ describe('CUDA backend', () => {
     const ctx = m.newContext({ device: 'auto', ctxSize: 64 });
     expect(ctx.backend).toMatch(/^cpu /);
     ctx.free();
+    // --gpu-layers 0 keeps everything on the CPU even with --device cuda; bad values are refused
+    const cpu = m.newContext({ device: 'cuda', gpuLayers: 0, ctxSize: 64 });
+    expect(cpu.backend).toMatch(/^cpu /);
+    cpu.free();
+    expect(() => m.newContext({ device: 'auto', gpuLayers: -5 })).toThrow(/invalid GPU parameters/);
+    m.free();
+  });
+
+  it.skipIf(gpus === 0)('with a GPU: the last 2 of 4 layers on the GPU, the rest and the head on the CPU, match HF', async () => {
+    const m = await Model.load(await convertedFixture('tiny-a', 'f32'));
+    for (const c of referenceCases('tiny-a')) {
+      const ref = readLogits('tiny-a', c.logits_file);
+      const ctx = m.newContext({ device: 'cuda', gpuLayers: 2, kvType: 'f32', ctxSize: c.input_ids.length });
+      expect(ctx.backend).toMatch(/layers 2-3; layers 0-1 and the head on cpu/);
+      const r = maxDiff(await ctx.decode(c.input_ids, { allLogits: true }), ref);
+      expect(r.diff).toBeLessThanOrEqual(2e-5 * r.scale);
+      ctx.free();
+    }
     m.free();
   });
 
