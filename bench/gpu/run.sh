@@ -9,7 +9,7 @@ gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm
 set +x
 D=${FH1_GPU_DATA:-bench/gpu/data}
 # every case twice: prefill GEMMs on tensor cores (split bf16, the default) and on CUDA cores only
-for tc in 1 0; do export FALCON_H1_CUDA_TC=$tc; echo "--- FALCON_H1_CUDA_TC=$tc"
+for tc in ${TC_MODES:-1 0}; do export FALCON_H1_CUDA_TC=$tc; echo "--- FALCON_H1_CUDA_TC=$tc"
 for m in "ta-f32 tiny-a" "ta-bf16k tiny-a" "ta-bf16 tiny-a" "tb-f32 tiny-b" "tb-f32k tiny-b"; do set -- $m
   for c in chat short long; do
     for mode in "" "--decode" "--chunks 7,50"; do

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -76,7 +77,8 @@ struct shard {
     cudaEvent_t done; // the next part's stream waits on it before copying x
     int32_t *io, *h_io; // [pos0, tokens...] on the device and its pinned staging copy
     cudaGraphExec_t decode_graph, sample_graph;
-    bool graphs;
+    bool graphs, fused_decode;
+    int gemv_r, gemv_w, gemv_bps, gemv_u, gemv_swiglu; // decode GEMV shape: 16-bit rows per block, warps per block, resident blocks per SM (0: one block per row group), loads in flight per row
     __nv_bfloat16 *w_hi, *w_lo;
     // GPU sampling (head part): arguments in, token out, a penalised copy of the logits row
     fh1_gpu_sample *s_in, *h_s_in;
@@ -201,53 +203,77 @@ __global__ void k_matmul(dmat W, const float *x, int T, float *y) {
 // sums meet in shared memory.
 #define GEMV_ROWS 2
 #define GEMV_WARPS 4
-__global__ void __launch_bounds__(32 * GEMV_WARPS) k_gemv16(dmat W, const float *x, float *y) {
+// rows r0.. of W (block-uniform), R rows per block, NW warps splitting K.
+// Each step issues U vectors of every row (R·U 16-byte loads in flight per lane) before any
+// arithmetic: decode is bound by how many bytes are in flight, not by the FMAs. The per-row sum
+// visits k in the same order for every U. W2 (optional, R == 2): row 1 comes from W2's row r0
+// instead of W's row r0 + 1 (gate and up rows side by side for the fused SwiGLU).
+template <int R, int NW, int U>
+__device__ void gemv16_rows(const dmat &W, const float *x, float *y, int r0, float (*sums)[R] = nullptr, const dmat *W2 = nullptr) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int r0 = blockIdx.x * GEMV_ROWS;
-    const int nr = min(GEMV_ROWS, W.rows - r0);
+    const int nr = W2 ? 2 : min(R, W.rows - r0);
     const bool f32 = W.type == GGML_TYPE_F32, bf16 = W.type == GGML_TYPE_BF16;
     const int per16 = f32 ? 4 : 8, nvec = W.cols / per16;
-    float acc[GEMV_ROWS];
-    for (int r = 0; r < GEMV_ROWS; r++) acc[r] = 0.0f;
-#pragma unroll 4
-    for (int v = warp * 32 + lane; v < nvec; v += 32 * GEMV_WARPS) {
-        const float4 *xp = (const float4 *)(x + (size_t)v * per16);
-        float xv[8];
-        const float4 x0 = xp[0];
-        xv[0] = x0.x, xv[1] = x0.y, xv[2] = x0.z, xv[3] = x0.w;
-        if (!f32) {
-            const float4 x1 = xp[1];
-            xv[4] = x1.x, xv[5] = x1.y, xv[6] = x1.z, xv[7] = x1.w;
+    const uint8_t *rows[R];
+    for (int r = 0; r < R; r++) rows[r] = (W2 && r == 1) ? W2->data + (size_t)r0 * W2->rb : W.data + (size_t)(r0 + r) * W.rb;
+    float acc[R];
+    for (int r = 0; r < R; r++) acc[r] = 0.0f;
+    for (int v0 = warp * 32 + lane; v0 < nvec; v0 += 32 * NW * U) {
+        uint4 raw[U][R];
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            const int v = v0 + u * 32 * NW;
+#pragma unroll
+            for (int r = 0; r < R; r++)
+                if (r < nr && v < nvec) raw[u][r] = ((const uint4 *)rows[r])[v];
         }
 #pragma unroll
-        for (int r = 0; r < GEMV_ROWS; r++) {
-            if (r >= nr) break;
-            const uint4 raw = ((const uint4 *)(W.data + (size_t)(r0 + r) * W.rb))[v];
-            float a = acc[r];
-            if (f32) {
-                const float *f = (const float *)&raw;
-                for (int i = 0; i < 4; i++) a = fmaf(f[i], xv[i], a);
-            } else {
-                const uint16_t *h = (const uint16_t *)&raw;
-                for (int i = 0; i < 8; i++) a = fmaf(bf16 ? __uint_as_float((uint32_t)h[i] << 16) : h2f(h[i]), xv[i], a);
+        for (int u = 0; u < U; u++) {
+            const int v = v0 + u * 32 * NW;
+            if (v >= nvec) break;
+            const float4 *xp = (const float4 *)(x + (size_t)v * per16);
+            float xv[8];
+            const float4 x0 = xp[0];
+            xv[0] = x0.x, xv[1] = x0.y, xv[2] = x0.z, xv[3] = x0.w;
+            if (!f32) {
+                const float4 x1 = xp[1];
+                xv[4] = x1.x, xv[5] = x1.y, xv[6] = x1.z, xv[7] = x1.w;
             }
-            acc[r] = a;
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                if (r >= nr) break;
+                float a = acc[r];
+                if (f32) {
+                    const float *f = (const float *)&raw[u][r];
+                    for (int i = 0; i < 4; i++) a = fmaf(f[i], xv[i], a);
+                } else {
+                    const uint16_t *h = (const uint16_t *)&raw[u][r];
+                    for (int i = 0; i < 8; i++) a = fmaf(bf16 ? __uint_as_float((uint32_t)h[i] << 16) : h2f(h[i]), xv[i], a);
+                }
+                acc[r] = a;
+            }
         }
     }
-    __shared__ float part[GEMV_WARPS][GEMV_ROWS];
+    __shared__ float part[NW][R];
     for (int r = 0; r < nr; r++) {
         float a = acc[r];
-        if (warp == 0) // columns past the last whole 16-byte vector
-            for (int k = nvec * per16 + lane; k < W.cols; k += 32) a = fmaf(wget(W.data + (size_t)(r0 + r) * W.rb, W.type, k), x[k], a);
+        if (warp == 0)
+            for (int k = nvec * per16 + lane; k < W.cols; k += 32) a = fmaf(wget(rows[r], W.type, k), x[k], a);
         a = warp_sum(a);
         if (lane == 0) part[warp][r] = a;
     }
     __syncthreads();
     if (threadIdx.x < nr) {
         float s = 0.0f;
-        for (int w = 0; w < GEMV_WARPS; w++) s += part[w][threadIdx.x];
-        y[r0 + threadIdx.x] = s;
+        for (int w = 0; w < NW; w++) s += part[w][threadIdx.x];
+        if (sums) (*sums)[threadIdx.x] = s;
+        else y[r0 + threadIdx.x] = s;
     }
+    __syncthreads(); // part[] (and sums) are reused by the block's next rows
+}
+
+__global__ void __launch_bounds__(32 * GEMV_WARPS) k_gemv16(dmat W, const float *x, float *y) {
+    gemv16_rows<GEMV_ROWS, GEMV_WARPS, 1>(W, x, y, blockIdx.x * GEMV_ROWS);
 }
 
 // 16 consecutive weights k0..k0+15 (k0 % 16 == 0) of a quantized row: the block header is read
@@ -326,13 +352,12 @@ __device__ __forceinline__ float deq16(const uint8_t *row, int type, int k0, flo
 // T == 1 with block-quantized weights: a warp per row, each lane 16 consecutive weights at a time
 // (dequantized with one header read) against 4 float4 loads of x
 #define QGEMV_WARPS 4
-__global__ void __launch_bounds__(32 * QGEMV_WARPS) k_gemv_quant(dmat W, const float *x, float *y) {
-    const int r = blockIdx.x * QGEMV_WARPS + threadIdx.x / 32, lane = threadIdx.x % 32;
+// one warp per row
+__device__ void gemvq_row(const dmat &W, const float *x, float *y, int r) {
+    const int lane = threadIdx.x % 32;
     if (r >= W.rows) return;
     const uint8_t *row = W.data + (size_t)r * W.rb;
     float acc = 0.0f;
-    // unrolled so several groups' loads are in flight per lane (each group is a chain of
-    // header → scales → codes loads)
 #pragma unroll 4
     for (int k0 = 16 * lane; k0 < W.cols; k0 += 16 * 32) {
         float w[16];
@@ -349,6 +374,10 @@ __global__ void __launch_bounds__(32 * QGEMV_WARPS) k_gemv_quant(dmat W, const f
     }
     acc = warp_sum(acc);
     if (lane == 0) y[r] = acc;
+}
+
+__global__ void __launch_bounds__(32 * QGEMV_WARPS) k_gemv_quant(dmat W, const float *x, float *y) {
+    gemvq_row(W, x, y, blockIdx.x * QGEMV_WARPS + threadIdx.x / 32);
 }
 
 __global__ void k_embed(dmat E, const int32_t *tok, float mult, float *x, int D) {
@@ -405,10 +434,8 @@ __device__ __forceinline__ float softplus(float v) { return v > 20.0f ? v : log1
 // per token: in_proj bias + µP vector, Δ, q/k/v biases, key multiplier, RoPE (NEOX), KV write
 // Mamba input projection epilogue, one thread per element of zx: bias, µP vector, and dt =
 // clamp(softplus(dt_raw + dt_bias)) for the last H columns
-__global__ void k_post_ssm(post_args a, int T) {
-    const size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (e >= (size_t)T * a.Din) return;
-    const int t = (int)(e / a.Din), i = (int)(e % a.Din);
+__device__ __forceinline__ float ssm_in_epilogue(const post_args &a, int t, int i) {
+    const size_t e = (size_t)t * a.Din + i;
     float v = a.zx[e];
     if (a.in_b) v += a.in_b[i];
     if (a.mup) v *= a.mup[i];
@@ -419,12 +446,18 @@ __global__ void k_post_ssm(post_args a, int T) {
         d = d < a.dt_min ? a.dt_min : d > a.dt_max ? a.dt_max : d;
         a.dt[(size_t)t * a.H + h] = d;
     }
+    return v;
+}
+__global__ void k_post_ssm(post_args a, int T) {
+    const size_t e = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    if (e >= (size_t)T * a.Din) return;
+    ssm_in_epilogue(a, (int)(e / a.Din), (int)(e % a.Din));
 }
 
 // attention epilogue, one block per (token, q or kv head): biases, key multiplier, NEOX RoPE at
 // the position read from the device, then K and V into the cache
-__global__ void k_post_attn(post_args a) {
-    const int t = blockIdx.x / (a.nh + a.nkv), head = blockIdx.x % (a.nh + a.nkv), half = a.dh / 2;
+__device__ void attn_head_epilogue(const post_args &a, int t, int head) {
+    const int half = a.dh / 2;
     const bool is_q = head < a.nh;
     const int kvh = head - a.nh;
     float *p = is_q ? a.q + (size_t)t * a.qd + head * a.dh : a.k + (size_t)t * a.kvd + kvh * a.dh;
@@ -464,6 +497,7 @@ __global__ void k_post_attn(post_args a) {
         }
     }
 }
+__global__ void k_post_attn(post_args a) { attn_head_epilogue(a, blockIdx.x / (a.nh + a.nkv), blockIdx.x % (a.nh + a.nkv)); }
 
 // causal depthwise conv with carried state, then SiLU; one thread per (token, channel): input
 // τ < 0 comes from the state (its K-1 rows, oldest first), τ ≥ 0 from this ubatch
@@ -733,6 +767,116 @@ __global__ void k_scale(float *x, float m, size_t n) {
     if (i < n) x[i] *= m;
 }
 
+
+// ---- decode (T == 1): fewer, fused kernels ---------------------------------------------------
+// A decode step is latency-bound: each kernel boundary costs a few µs of drain and ramp-up,
+// as much as a small GEMV's work. So for one token: the GEMVs sharing a step run as one launch
+// (in-projections of both branches; out-projections; gate and up), the input epilogues and the
+// conv step are one kernel, and each residual add carries the next RMSNorm. Same arithmetic, in
+// the same order, as the prefill kernels above.
+
+// up to 4 matrices in one launch; blocks [first[i], first[i+1]) belong to matrix i
+struct gemv_set {
+    dmat W[4];
+    const float *x[4];
+    float *y[4];
+    int first[5];
+    int n;
+};
+
+__device__ __forceinline__ bool is16(int type) { return type == GGML_TYPE_F32 || type == GGML_TYPE_F16 || type == GGML_TYPE_BF16; }
+
+// gate and up rows r side by side, then h = (up + b_up) ⊙ silu((gate + b_gate)·m_gate) into
+// up[r] (k_swiglu's arithmetic); 16-bit gate/up of the same type only
+template <int NW, int U>
+__global__ void __launch_bounds__(32 * NW) k_gemv_swiglu(dmat G, dmat Up, const float *x, float *h, const float *gb, const float *ub, float gm) {
+    __shared__ float sums[2];
+    const int r = blockIdx.x;
+    gemv16_rows<2, NW, U>(G, x, nullptr, r, (float (*)[2])sums, &Up);
+    if (threadIdx.x == 0) {
+        float gv = sums[0] + (gb ? gb[r] : 0.0f);
+        if (gm != 1.0f) gv *= gm;
+        const float uv = sums[1] + (ub ? ub[r] : 0.0f);
+        h[r] = uv * (gv / (1.0f + expf(-gv)));
+    }
+}
+
+// grid-stride over the set's row blocks, so one wave of resident blocks streams every matrix.
+// 16-bit rows: R per block; quantized rows: one per warp (NW per block)
+template <int R, int NW, int U>
+__global__ void __launch_bounds__(32 * NW) k_gemv_set(gemv_set s) {
+    const int total = s.first[s.n];
+    for (int b = blockIdx.x; b < total; b += gridDim.x) {
+        int i = 0;
+        while (b >= s.first[i + 1]) i++;
+        const dmat &W = s.W[i];
+        const int lb = b - s.first[i];
+        if (is16(W.type)) gemv16_rows<R, NW, U>(W, s.x[i], s.y[i], lb * R);
+        else gemvq_row(W, s.x[i], s.y[i], lb * NW + threadIdx.x / 32);
+    }
+}
+
+// x ← x + add (add computed per element by the caller's functor), then the RMSNorm of the new x
+// with optional scaled copies; one block (T == 1)
+template <typename F>
+__device__ void residual_norm(float *x, int D, F add, const float *w, float eps, float *out, float *out2, float m2, float *out3, float m3) {
+    double ss = 0.0;
+    for (int i = threadIdx.x; i < D; i += blockDim.x) {
+        const float v = add(i, x[i]);
+        x[i] = v;
+        ss += (double)v * v;
+    }
+    if (!w) return;
+    const float r = 1.0f / sqrtf((float)(block_sum(ss) / D) + eps);
+    for (int i = threadIdx.x; i < D; i += blockDim.x) {
+        const float v = w[i] * (x[i] * r);
+        out[i] = v;
+        if (out2) out2[i] = v * m2;
+        if (out3) out3[i] = v * m3;
+    }
+}
+
+struct norm_out {
+    const float *w; // NULL: no norm after the add
+    float *out, *out2, *out3;
+    float m2, m3, eps;
+};
+
+// x += (s + bs)·ms + (a + ba)·ma, then norm (k_residual2 + k_rmsnorm)
+__global__ void k_dec_residual2(float *x, const float *s, const float *bs, float ms, const float *a, const float *ba, float ma, int D, norm_out n) {
+    residual_norm(x, D, [&](int i, float xv) {
+        const float sv = (s[i] + (bs ? bs[i] : 0.0f)) * ms;
+        const float av = (a[i] + (ba ? ba[i] : 0.0f)) * ma;
+        return xv + (sv + av);
+    }, n.w, n.eps, n.out, n.out2, n.m2, n.out3, n.m3);
+}
+
+// x += (f + b)·m, then the next norm (k_residual1 + the next layer's attn_norm, or the final norm)
+__global__ void k_dec_residual1(float *x, const float *f, const float *b, float m, int D, norm_out n) {
+    residual_norm(x, D, [&](int i, float xv) { return xv + (f[i] + (b ? b[i] : 0.0f)) * m; }, n.w, n.eps, n.out, n.out2, n.m2, n.out3, n.m3);
+}
+
+// k_post_ssm + k_conv + k_conv_state for one token, and k_post_attn, in one grid: blocks
+// [0, nssm) take zx elements (the conv and its state shift for the xBC channels are per channel,
+// so one thread can read the state, use it and shift it), the rest one q or kv head each
+__global__ void k_dec_pre(post_args a, int nssm, int K, const float *cw, const float *cb, float *state, float *xbc) {
+    if ((int)blockIdx.x >= nssm) {
+        attn_head_epilogue(a, 0, blockIdx.x - nssm);
+        return;
+    }
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= a.Din) return;
+    const float v = ssm_in_epilogue(a, 0, i);
+    const int ch = i - a.E;
+    if (ch < 0 || ch >= a.Cd) return;
+    // k_conv's sum for t = 0 (state rows oldest first, then this token), then k_conv_state's shift
+    float s = cw[(size_t)ch * K] * (K > 1 ? state[ch] : v);
+    for (int k = 1; k < K; k++) s += cw[(size_t)ch * K + k] * (k < K - 1 ? state[(size_t)k * a.Cd + ch] : v);
+    if (cb) s += cb[ch];
+    xbc[ch] = s / (1.0f + expf(-s));
+    for (int r = 0; r + 1 < K - 1; r++) state[(size_t)r * a.Cd + ch] = state[(size_t)(r + 1) * a.Cd + ch];
+    if (K > 1) state[(size_t)(K - 2) * a.Cd + ch] = v;
+}
 
 // ---- sampling on the GPU ---------------------------------------------------------------------
 // One block of SAMP_THREADS walks the whole row. The chain and its arithmetic follow
@@ -1108,6 +1252,10 @@ __global__ void __launch_bounds__(256) k_gemm_tc(const __nv_bfloat16 *__restrict
 
 // ---- host side ------------------------------------------------------------------------------
 
+static bool fused_decode_enabled();
+struct shard;
+static void enqueue_sample(shard *c, const float *row);
+
 static bool gpu_type_ok(int t) {
     switch (t) {
     case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16: case GGML_TYPE_Q8_0: case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1:
@@ -1272,6 +1420,13 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
         c->tok = c->io + 1;
         const char *gr = getenv("FALCON_H1_CUDA_GRAPH");
         c->graphs = !(gr && !strcmp(gr, "0"));
+        c->fused_decode = fused_decode_enabled();
+        // decode GEMV shape, FALCON_H1_GEMV="R,U,BPS,SWIGLU" (bench/gpu/gemv-shapes.sh): 2 rows per
+        // block, 1 vector per row in flight per lane and step, one block per row group, SwiGLU
+        // fused: the fastest measured on H100 and H200 (7B and 0.5B BF16)
+        const char *gv = getenv("FALCON_H1_GEMV");
+        c->gemv_r = 2, c->gemv_u = 1, c->gemv_w = 4, c->gemv_bps = 0, c->gemv_swiglu = 1;
+        if (gv) sscanf(gv, "%d,%d,%d,%d", &c->gemv_r, &c->gemv_u, &c->gemv_bps, &c->gemv_swiglu);
         cudaError_t e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
         if (e == cudaSuccess) e = cudaEventCreateWithFlags(&c->done, cudaEventDisableTiming);
         if (e == cudaSuccess) e = cudaMallocHost((void **)&c->h_io, (B + 1) * 4);
@@ -1449,6 +1604,106 @@ static void scan(shard *c, float *ssm_state, int T, int li) {
     k_scan<<<blocks((size_t)H * P * 32), 256, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, G, E, Cd);
 }
 
+// Matrices that share a decode step as one k_gemv_set launch (a matrix the set kernels cannot
+// take, with an odd row size, goes through matmul on its own)
+struct gemv_item {
+    const dmat *W;
+    const float *x;
+    float *y;
+};
+static void gemv_group(shard *c, std::initializer_list<gemv_item> items) {
+    gemv_set s = {};
+    s.first[0] = 0;
+    for (const gemv_item &it : items) {
+        const dmat &W = *it.W;
+        const bool w16 = W.type == GGML_TYPE_F32 || W.type == GGML_TYPE_F16 || W.type == GGML_TYPE_BF16;
+        if ((w16 && W.rb % 16) || (!w16 && W.cols % 16)) {
+            matmul(c, W, it.x, 1, it.y);
+            continue;
+        }
+        const int per = w16 ? c->gemv_r : c->gemv_w;
+        s.W[s.n] = W;
+        s.x[s.n] = it.x;
+        s.y[s.n] = it.y;
+        s.first[s.n + 1] = s.first[s.n] + (W.rows + per - 1) / per;
+        s.n++;
+    }
+    if (!s.n) return;
+    const int grid = c->gemv_bps > 0 ? std::min(s.first[s.n], c->n_sm * c->gemv_bps) : s.first[s.n];
+    const unsigned th = 32 * c->gemv_w;
+    if (c->gemv_r == 4 && c->gemv_u == 1) k_gemv_set<4, 4, 1><<<grid, th, 0, c->stream>>>(s);
+    else if (c->gemv_r == 4 && c->gemv_u == 2) k_gemv_set<4, 4, 2><<<grid, th, 0, c->stream>>>(s);
+    else if (c->gemv_u == 1) k_gemv_set<2, 4, 1><<<grid, th, 0, c->stream>>>(s);
+    else if (c->gemv_u == 4) k_gemv_set<2, 4, 4><<<grid, th, 0, c->stream>>>(s);
+    else k_gemv_set<2, 4, 2><<<grid, th, 0, c->stream>>>(s);
+}
+
+static bool fused_decode_enabled() {
+    const char *e = getenv("FALCON_H1_CUDA_FUSED");
+    return !(e && !strcmp(e, "0"));
+}
+
+// One token through this part's layers with the fused decode kernels (see "decode (T == 1)")
+static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool sample) {
+    const fh1_hparams *hp = &c->m->hp;
+    const int D = hp->n_embd, E = hp->d_inner, H = hp->ssm_n_head, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff;
+    const int dh = hp->head_dim, qd = hp->n_head * dh, kvd = hp->n_head_kv * dh, K = hp->d_conv, N = hp->d_state;
+    const bool ssm_scaled = hp->ssm_in_mult != 1.0f, attn_scaled = hp->attn_in_mult != 1.0f;
+    float *us = ssm_scaled ? c->us : c->u, *ua = attn_scaled ? c->ua : c->u;
+    if (c->embed_here) k_embed<<<1, 256, 0, c->stream>>>(c->embd, c->tok, hp->embedding_mult, c->x, D);
+    if (c->l1 > c->l0)
+        k_rmsnorm<<<1, 256, 0, c->stream>>>(c->x, c->L[0].attn_norm, c->u, D, hp->rms_eps, ssm_scaled ? c->us : nullptr, hp->ssm_in_mult,
+                                            attn_scaled ? c->ua : nullptr, hp->attn_in_mult);
+    const bool head = c->head_here && logit_rows;
+    bool hin_ready = false;
+    for (int il = c->l0; il < c->l1; il++) {
+        const int li = il - c->l0;
+        const dlayer &l = c->L[li];
+        float *conv_state = c->conv_state + (size_t)li * (K - 1) * Cd;
+        float *ssm_state = c->ssm_state + (size_t)li * E * N;
+        gemv_group(c, {{&l.ssm_in, us, c->zx}, {&l.wq, ua, c->q}, {&l.wk, ua, c->k}, {&l.wv, ua, c->v}});
+        post_args pa = {c->zx, c->q, c->k, c->v, c->dt, l.ssm_in_b, l.mup, l.dt_bias, l.bq, l.bk, l.bv, c->k_cache, c->v_cache, c->io,
+                        Din, E, Cd, H, qd, kvd, dh, hp->n_head, hp->n_head_kv, c->n_ctx, li, c->kv_f16,
+                        hp->key_mult, hp->rope_theta, hp->dt_min, hp->dt_max};
+        const int nssm = (int)blocks(Din);
+        k_dec_pre<<<nssm + hp->n_head + hp->n_head_kv, 256, 0, c->stream>>>(pa, nssm, K, l.conv_w, l.conv_b, conv_state, c->xbc);
+        scan(c, ssm_state, 1, li);
+        k_gate<<<hp->n_group, 256, 0, c->stream>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
+        if (graph || pos0 + 1 > 2 * ATT_SPLIT_KEYS) {
+            const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
+            k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
+            k_attn_merge<<<hp->n_head, 128, 0, c->stream>>>(c->att_part, c->att, nsplit, c->io, dh);
+        } else {
+            k_attn<<<hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, 1, nullptr);
+        }
+        gemv_group(c, {{&l.ssm_out, c->y, c->so}, {&l.wo, c->att, c->ao}});
+        k_dec_residual2<<<1, 1024, 0, c->stream>>>(c->x, c->so, l.ssm_out_b, hp->ssm_out_mult, c->ao, l.bo, hp->attn_out_mult, D,
+                                                    norm_out{l.ffn_norm, c->u, nullptr, nullptr, 1.0f, 1.0f, hp->rms_eps});
+        const bool pair16 = l.gate.type == l.up.type && (l.gate.type == GGML_TYPE_F32 || l.gate.type == GGML_TYPE_F16 || l.gate.type == GGML_TYPE_BF16) &&
+                            l.gate.rb % 16 == 0 && l.up.rb % 16 == 0;
+        if (pair16 && c->gemv_swiglu) { // gate and up rows in one block, SwiGLU in its epilogue
+            if (c->gemv_u == 1) k_gemv_swiglu<GEMV_WARPS, 1><<<F, 32 * GEMV_WARPS, 0, c->stream>>>(l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult);
+            else if (c->gemv_u == 4) k_gemv_swiglu<GEMV_WARPS, 4><<<F, 32 * GEMV_WARPS, 0, c->stream>>>(l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult);
+            else k_gemv_swiglu<GEMV_WARPS, 2><<<F, 32 * GEMV_WARPS, 0, c->stream>>>(l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult);
+        } else {
+            gemv_group(c, {{&l.gate, c->u, c->g}, {&l.up, c->u, c->up}});
+            k_swiglu<<<blocks(F), 256, 0, c->stream>>>(c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, 1);
+        }
+        gemv_group(c, {{&l.down, c->up, c->fo}});
+        // the add carries the next norm: the next layer's attn_norm, or the final norm before the head
+        norm_out nx = {nullptr, nullptr, nullptr, nullptr, 1.0f, 1.0f, hp->rms_eps};
+        if (il + 1 < c->l1) nx = {c->L[li + 1].attn_norm, c->u, ssm_scaled ? c->us : nullptr, attn_scaled ? c->ua : nullptr, hp->ssm_in_mult, hp->attn_in_mult, hp->rms_eps};
+        else if (head) nx.w = c->out_norm, nx.out = c->hin, hin_ready = true;
+        k_dec_residual1<<<1, 1024, 0, c->stream>>>(c->x, c->fo, l.down_b, hp->mlp_down_mult, D, nx);
+    }
+    if (head) {
+        if (!hin_ready) k_rmsnorm<<<1, 256, 0, c->stream>>>(c->x, c->out_norm, c->hin, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
+        gemv_group(c, {{&c->head, c->hin, c->logits}});
+        if (hp->lm_head_mult != 1.0f) k_scale<<<blocks((size_t)hp->n_vocab), 256, 0, c->stream>>>(c->logits, hp->lm_head_mult, (size_t)hp->n_vocab);
+        if (sample) enqueue_sample(c, c->logits);
+    }
+}
+
 // The kernels of one ubatch (the host copies c->io first). graph: the decode sequence that gets
 // captured, which must not depend on pos0 on the host (attention always takes the split path,
 // sized for the whole context; the kernels read the position from c->io).
@@ -1457,6 +1712,10 @@ static void enqueue_forward(shard *c, int T, int pos0, bool graph, int logit_row
     const fh1_hparams *hp = &c->m->hp;
     const int D = hp->n_embd, E = hp->d_inner, H = hp->ssm_n_head, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff;
     const int dh = hp->head_dim, qd = hp->n_head * dh, kvd = hp->n_head_kv * dh, K = hp->d_conv, N = hp->d_state;
+    if (T == 1 && c->fused_decode) {
+        enqueue_decode(c, graph, pos0, logit_rows, sample);
+        return;
+    }
     if (c->embed_here) k_embed<<<T, 256, 0, c->stream>>>(c->embd, c->tok, hp->embedding_mult, c->x, D);
     const bool ssm_scaled = hp->ssm_in_mult != 1.0f, attn_scaled = hp->attn_in_mult != 1.0f;
     for (int il = c->l0; il < c->l1; il++) {
