@@ -27,9 +27,16 @@
       "libraries": ["-lm", "-lpthread"],
       "variables": {
         "cuda%": "<!(sh -c 'if [ \"${FALCON_H1_CUDA:-1}\" != 0 ] && command -v nvcc >/dev/null 2>&1; then echo 1; else echo 0; fi')",
+        "metal%": "<!(sh -c 'if [ \"${FALCON_H1_METAL:-1}\" != 0 ]; then echo 1; else echo 0; fi')",
         "cuda_home%": "<!(sh -c 'for d in \"$CUDA_HOME\" \"$CUDA_PATH\" /usr/local/cuda \"$(dirname $(dirname $(readlink -f $(command -v nvcc 2>/dev/null || echo /x/x/x))))\"; do if [ -n \"$d\" ] && [ -f \"$d/include/cuda_runtime.h\" ]; then echo $d; exit 0; fi; done; echo /usr/local/cuda')"
       },
       "conditions": [
+        ["OS=='mac' and metal==1", {
+          "sources": ["csrc/metal/backend.mm"],
+          "defines": ["FH1_METAL"],
+          "link_settings": {"libraries": ["-framework Metal", "-framework Foundation"]},
+          "xcode_settings": {"CLANG_ENABLE_OBJC_ARC": "YES", "MACOSX_DEPLOYMENT_TARGET": "13.0"}
+        }],
         ["cuda==1", {
           "sources": ["csrc/cuda/backend.cu"],
           "defines": ["FH1_CUDA"],

@@ -1,6 +1,7 @@
 /* csrc/context.c — context lifetime, decode (ubatch splitting, cancellation), state snapshots. */
 #include "context.h"
 #include "cuda/backend.h"
+#include "metal/backend.h"
 #include "sample.h"
 
 #include <stdio.h>
@@ -37,8 +38,8 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
         snprintf(err, err_len, "invalid context parameters");
         return FH1_ERR_ARG;
     }
-    if (p.gpu_layers < -1 || p.split_mode < FH1_SPLIT_AUTO || p.split_mode > FH1_SPLIT_LAYER || p.main_gpu < 0) {
-        snprintf(err, err_len, "invalid GPU parameters (gpu_layers %d, split_mode %d, main_gpu %d)", p.gpu_layers, (int)p.split_mode, p.main_gpu);
+    if (p.device < -1 || p.device > 2 || p.gpu_layers < -1 || p.split_mode < FH1_SPLIT_AUTO || p.split_mode > FH1_SPLIT_LAYER || p.main_gpu < 0) {
+        snprintf(err, err_len, "invalid GPU parameters (device %d, gpu_layers %d, split_mode %d, main_gpu %d)", p.device, p.gpu_layers, (int)p.split_mode, p.main_gpu);
         return FH1_ERR_ARG;
     }
     fh1_context *c = calloc(1, sizeof(*c));
@@ -107,7 +108,7 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
     }
     c->n_threads = fh1_pool_size(c->pool);
     snprintf(c->backend, sizeof c->backend, "cpu %s", c->simd->name);
-    if (p.device != 0 && p.gpu_layers != 0) {
+    if ((p.device == 1 || p.device == -1) && p.gpu_layers != 0) {
 #ifdef FH1_CUDA
         char cerr[256] = {0};
         /* llama.cpp's meaning of -ngl: the last N layers on the GPU, and the head too when N > n_layer */
@@ -136,6 +137,26 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
         }
 #endif
     }
+    /* Metal (macOS): every layer on the GPU, the weights shared with the mmap */
+    if (!c->cuda && (p.device == 2 || p.device == -1)) {
+#ifdef FH1_METAL
+        char merr[512] = {0};
+        if (fh1_metal_available()) c->metal = fh1_metal_new(model, c->n_ctx, c->n_batch, c->kv_type == FH1_KV_F16, merr, sizeof merr);
+        else snprintf(merr, sizeof merr, "no Metal device found");
+        if (c->metal) snprintf(c->backend, sizeof c->backend, "metal %s", fh1_metal_device_name(c->metal));
+        else if (p.device == 2) {
+            snprintf(err, err_len, "cannot use Metal: %s", merr);
+            fh1_context_free(c);
+            return FH1_ERR_UNSUPPORTED;
+        }
+#else
+        if (p.device == 2) {
+            snprintf(err, err_len, "this build has no Metal backend (it is built on macOS only)");
+            fh1_context_free(c);
+            return FH1_ERR_UNSUPPORTED;
+        }
+#endif
+    }
     *out = c;
     return FH1_OK;
 }
@@ -144,6 +165,9 @@ void fh1_context_free(fh1_context *c) {
     if (!c) return;
 #ifdef FH1_CUDA
     fh1_cuda_free(c->cuda);
+#endif
+#ifdef FH1_METAL
+    fh1_metal_free(c->metal);
 #endif
     fh1_pool_free(c->pool);
     if (c->u_ssm != c->u) free(c->u_ssm);
@@ -178,6 +202,9 @@ void fh1_reset(fh1_context *c) {
 #ifdef FH1_CUDA
     if (c->cuda) fh1_cuda_reset(c->cuda);
 #endif
+#ifdef FH1_METAL
+    if (c->metal) fh1_metal_reset(c->metal);
+#endif
     /* the KV cache needs no clearing: attention only reads positions < n_past */
 }
 
@@ -203,6 +230,9 @@ static void fetch_gpu_logits(fh1_context *c) {
     char err[256];
     if (c->logits_on_gpu && c->cuda && !fh1_cuda_logits_row(c->cuda, c->logits, err, sizeof err)) c->n_logits = 0;
 #endif
+#ifdef FH1_METAL
+    if (c->logits_on_gpu && c->metal) fh1_metal_logits_row(c->metal, c->logits);
+#endif
     c->logits_on_gpu = 0;
 }
 
@@ -217,7 +247,7 @@ static fh1_status decode_impl(fh1_context *c, const int32_t *tokens, int n, int 
     const int V = c->model->hp.n_vocab;
     atomic_store(&c->cancel, 0);
     c->logits_on_gpu = 0;
-#ifndef FH1_CUDA
+#if !defined(FH1_CUDA) && !defined(FH1_METAL)
     (void)sample;
     (void)token;
 #endif
@@ -267,6 +297,16 @@ static fh1_status decode_impl(fh1_context *c, const int32_t *tokens, int n, int 
             }
         } else
 #endif
+#ifdef FH1_METAL
+            if (c->metal) {
+            /* greedy only (fh1_decode_sample passes it when the sampler is plain argmax) */
+            if (!fh1_metal_forward(c->metal, tokens + done_tokens, T, c->n_past, out, logits_all, sample && last_chunk, token, err, err_len)) {
+                st = FH1_ERR_NOMEM;
+                break;
+            }
+            c->n_past += T;
+        } else
+#endif
             fh1_forward(c, tokens + done_tokens, T, out, logits_all);
         done_tokens += T;
         c->n_logits = logits_all ? done_tokens : (last_chunk ? 1 : 0);
@@ -291,12 +331,18 @@ fh1_status fh1_decode_sample(fh1_context *c, const int32_t *tokens, int n, fh1_s
         return FH1_ERR_ARG;
     }
     const fh1_gpu_sample *args = NULL;
-#ifdef FH1_CUDA
     static __thread fh1_gpu_sample ga; /* 8 KB: kept off the stack */
+#ifdef FH1_CUDA
     if (c->cuda && c->gpu_head && gpu_sampling_enabled() && fh1_sampler_gpu_args(smp, &ga)) args = &ga;
-#else
-    (void)gpu_sampling_enabled;
 #endif
+#ifdef FH1_METAL
+    if (c->metal && gpu_sampling_enabled() && fh1_sampler_gpu_args(smp, &ga)) { /* Metal samples greedy choices only */
+        if (ga.temp <= 0.0f && ga.n_pairs == 0) args = &ga;
+        else fh1_sampler_undo_draw(smp);
+    }
+#endif
+    (void)gpu_sampling_enabled;
+    (void)ga;
     int32_t t = -1;
     const fh1_status st = decode_impl(c, tokens, n, 0, args, &t, err, err_len);
     if (args && (st != FH1_OK || t < 0)) fh1_sampler_undo_draw(smp); /* not drawn after all (or the CPU redraws) */
@@ -346,6 +392,9 @@ fh1_status fh1_state_save(const fh1_context *c, void *dst, size_t cap, size_t *w
     if (c->logits_on_gpu) fetch_gpu_logits((fh1_context *)c);
 #ifdef FH1_CUDA
     if (c->cuda && !fh1_cuda_get_state(c->cuda, c->k_cache, c->v_cache, c->conv_state, c->ssm_state, c->n_past)) return FH1_ERR_NOMEM;
+#endif
+#ifdef FH1_METAL
+    if (c->metal) fh1_metal_get_state(c->metal, c->k_cache, c->v_cache, c->conv_state, c->ssm_state, c->n_past);
 #endif
     uint8_t *p = dst;
     memcpy(p, &h, sizeof(h));
@@ -415,6 +464,9 @@ fh1_status fh1_state_load(fh1_context *c, const void *src, size_t size, char *er
         snprintf(err, err_len, "CUDA: cannot upload the state");
         return FH1_ERR_NOMEM;
     }
+#endif
+#ifdef FH1_METAL
+    if (c->metal) fh1_metal_set_state(c->metal, c->k_cache, c->v_cache, c->conv_state, c->ssm_state, c->n_past);
 #endif
     atomic_store(&c->busy, 0);
     return FH1_OK;

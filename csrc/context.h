@@ -54,6 +54,7 @@ struct fh1_context {
     int gpu_first;         /* layers below run on the CPU (--gpu-layers) */
     int gpu_head;          /* final norm + head on the GPU */
     int logits_on_gpu;     /* the last row is still on the device (GPU-sampled decode) */
+    struct fh1_metal *metal; /* non-NULL: the forward pass runs on the Apple GPU (csrc/metal) */
     char backend[300];
 
     atomic_int busy;

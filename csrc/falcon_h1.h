@@ -48,7 +48,7 @@ typedef struct {
     int n_batch;          /* tokens evaluated per internal step (ubatch) */
     int n_threads;        /* worker threads including the caller; 0 = all cores */
     fh1_kv_type kv_type;  /* KV cache element type; conv/SSM state is always f32 */
-    int device;           /* 0 = CPU, 1 = CUDA (fail if unavailable), -1 = CUDA when available */
+    int device;           /* 0 = CPU, 1 = CUDA, 2 = Metal (fail if unavailable), -1 = a GPU when available */
     int gpu_layers;       /* with CUDA: the last N layers run on the GPU(s), the rest on the CPU;
                              N > n_layer also puts the output head there; -1 = everything */
     fh1_split_mode split_mode;

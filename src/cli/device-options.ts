@@ -7,7 +7,7 @@ import { UsageError } from '../util/errors.js';
 import { parseIntOption } from './options.js';
 
 export interface DeviceFlags {
-  device: 'auto' | 'cpu' | 'cuda';
+  device: 'auto' | 'cpu' | 'cuda' | 'metal';
   gpuLayers: string;
   splitMode: 'auto' | 'none' | 'layer';
   mainGpu: string;
@@ -15,7 +15,9 @@ export interface DeviceFlags {
 
 export function addDeviceOptions(c: Command): Command {
   return c
-    .addOption(new Option('--device <device>', 'where to run: auto (CUDA when a GPU is usable), cpu or cuda').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(
+      new Option('--device <device>', 'where to run: auto (a GPU when one is usable), cpu, cuda or metal (macOS builds)').choices(['auto', 'cpu', 'cuda', 'metal']).default('auto'),
+    )
     .option('--gpu-layers <n>', 'with CUDA (-ngl): run the last N layers on the GPU(s) and the rest on the CPU; N > layers also moves the head (all = everything)', 'all')
     .addOption(
       new Option('--split-mode <mode>', 'several GPUs: none (one GPU, --main-gpu), layer (runs of layers per GPU, sized by free memory), auto (layer only when one GPU is too small)')

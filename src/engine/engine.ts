@@ -6,14 +6,14 @@ import { BadFileError, ExitCode, FalconError } from '../util/errors.js';
 import { addon, type NativeContext, type NativeModel, type NativeModelInfo } from './native.js';
 
 export type KvType = 'f32' | 'f16';
-export type Device = 'auto' | 'cpu' | 'cuda';
+export type Device = 'auto' | 'cpu' | 'cuda' | 'metal';
 
 export interface ContextOptions {
   ctxSize?: number;
   batchSize?: number;
   threads?: number;
   kvType?: KvType;
-  /** where to run: 'cpu' (default), 'cuda', or 'auto' (CUDA when a GPU is usable) */
+  /** where to run: 'cpu' (default), 'cuda', 'metal' (macOS), or 'auto' (a GPU when one is usable) */
   device?: Device;
   /** with CUDA: the last N layers run on the GPU(s), the rest on the CPU; N > layers adds the head (default: all) */
   gpuLayers?: number;
@@ -61,7 +61,7 @@ export class Model {
         nBatch: opts.batchSize ?? 0,
         nThreads: opts.threads ?? 0,
         kvType: opts.kvType === 'f32' ? 0 : 1,
-        device: opts.device === 'cuda' ? 1 : opts.device === 'auto' ? -1 : 0,
+        device: opts.device === 'cuda' ? 1 : opts.device === 'metal' ? 2 : opts.device === 'auto' ? -1 : 0,
         gpuLayers: opts.gpuLayers ?? -1,
         splitMode: opts.splitMode === 'none' ? 0 : opts.splitMode === 'layer' ? 1 : -1,
         mainGpu: opts.mainGpu ?? 0,

@@ -42,8 +42,8 @@ export interface NativeContextParams {
   nBatch?: number;
   nThreads?: number;
   kvType?: 0 | 1;
-  /** 0 = CPU, 1 = CUDA (error if unavailable), -1 = CUDA when available */
-  device?: 0 | 1 | -1;
+  /** 0 = CPU, 1 = CUDA, 2 = Metal (error if unavailable), -1 = a GPU when available */
+  device?: 0 | 1 | 2 | -1;
   /** with CUDA: the last N layers on the GPU(s), N > layers adds the head; -1 = everything */
   gpuLayers?: number;
   /** -1 = auto, 0 = one GPU, 1 = runs of layers per GPU */
