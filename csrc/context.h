@@ -44,6 +44,8 @@ struct fh1_context {
     float *head_in;    /* [B][D] final norm output */
     float *gemm_scratch; /* [n_threads][gemm_scratch_floats] */
     size_t gemm_scratch_floats; /* FH1_GEMM_SCRATCH(widest matrix row) */
+    float *attn_scratch; /* [n_threads][attn_scratch_floats] prefill attention tiles (queries, outputs, K/V block) */
+    size_t attn_scratch_floats;
     float *ssd_scratch;  /* [n_threads][ssd_scratch_floats] chunked-scan work space (NULL: recurrence only) */
     size_t ssd_scratch_floats;
 

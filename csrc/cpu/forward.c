@@ -158,8 +158,75 @@ static void ssm_mix(fh1_context *c, const fh1_layer *l, float *state, int T, int
     else ssm_scan(c, l, state, T, ith, nth);
 }
 
-/* Causal softmax attention of this thread's (token, head) pairs against the KV cache. */
+/* K or V row s of kv head kvh in layer il, widened to f32 (exact for f16) */
+static void kv_row(const fh1_context *c, const void *cache, int il, int s, int kvh, float *out) {
+    const fh1_hparams *hp = &c->model->hp;
+    const int dh = hp->head_dim, kvd = hp->n_head_kv * dh;
+    const size_t off = ((size_t)il * c->n_ctx + (size_t)s) * kvd + (size_t)kvh * dh;
+    if (c->kv_type == FH1_KV_F16) {
+        memset(out, 0, sizeof(float) * dh);
+        c->simd->axpy_f16(1.0f, (const uint16_t *)cache + off, out, dh); /* 0 + 1·x: the exact widening */
+    } else {
+        memcpy(out, (const float *)cache + off, sizeof(float) * dh);
+    }
+}
+
+/* Prefill attention, flash style: work items are (kv head, tile of FH1_ATT_QT tokens); an item's
+ * queries (its tokens × the query heads sharing the kv head) walk the visible keys in blocks of
+ * FH1_ATT_KB, each block widened once (K transposed) and used by all of them, with an online
+ * softmax. Items are dealt round-robin so the causal triangle's long and short rows mix. */
+static void attention_tiled(fh1_context *c, int il, int T, int pos0, int ith, int nth) {
+    const fh1_hparams *hp = &c->model->hp;
+    const int dh = hp->head_dim, Hq = hp->n_head, Hkv = hp->n_head_kv, R = Hq / Hkv, qd = Hq * dh;
+    const float scale = (float)(1.0 / sqrt((double)dh));
+    const int tiles = (T + FH1_ATT_QT - 1) / FH1_ATT_QT, nq_max = FH1_ATT_QT * R;
+    float *ws = c->attn_scratch + (size_t)ith * c->attn_scratch_floats;
+    float *Q = ws, *O = Q + (size_t)nq_max * dh, *M = O + (size_t)nq_max * dh, *L = M + nq_max;
+    int *lim = (int *)(L + nq_max), *lim_b = lim; /* limits relative to the block, rewritten per block */
+    float *Kt = (float *)(lim + nq_max), *Vb = Kt + (size_t)dh * FH1_ATT_KB, *row = Vb + (size_t)FH1_ATT_KB * dh;
+    int abs_lim[FH1_ATT_QT * 16];
+    for (int w = ith; w < Hkv * tiles; w += nth) {
+        const int kvh = w / tiles, t0 = (w % tiles) * FH1_ATT_QT, t1 = t0 + FH1_ATT_QT < T ? t0 + FH1_ATT_QT : T;
+        const int nq = (t1 - t0) * R;
+        for (int t = t0; t < t1; t++)
+            for (int r = 0; r < R; r++) {
+                const int i = (t - t0) * R + r;
+                memcpy(Q + (size_t)i * dh, c->q + (size_t)t * qd + (size_t)(kvh * R + r) * dh, sizeof(float) * dh);
+                abs_lim[i] = pos0 + t + 1;
+                M[i] = -INFINITY;
+                L[i] = 0.0f;
+            }
+        memset(O, 0, sizeof(float) * (size_t)nq * dh);
+        const int n_keys = pos0 + t1;
+        for (int s0 = 0; s0 < n_keys; s0 += FH1_ATT_KB) {
+            const int nk = n_keys - s0 < FH1_ATT_KB ? n_keys - s0 : FH1_ATT_KB;
+            for (int s = 0; s < nk; s++) {
+                kv_row(c, c->k_cache, il, s0 + s, kvh, row);
+                for (int d = 0; d < dh; d++) Kt[(size_t)d * FH1_ATT_KB + s] = row[d];
+                kv_row(c, c->v_cache, il, s0 + s, kvh, Vb + (size_t)s * dh);
+            }
+            for (int s = nk; s < FH1_ATT_KB; s++)
+                for (int d = 0; d < dh; d++) Kt[(size_t)d * FH1_ATT_KB + s] = 0.0f;
+            for (int i = 0; i < nq; i++) lim_b[i] = abs_lim[i] - s0;
+            c->simd->attn_block(Q, dh, nq, lim_b, Kt, Vb, nk, dh, scale, M, L, O);
+        }
+        for (int t = t0; t < t1; t++)
+            for (int r = 0; r < R; r++) {
+                const int i = (t - t0) * R + r;
+                const float inv = 1.0f / L[i];
+                float *o = c->att + (size_t)t * qd + (size_t)(kvh * R + r) * dh;
+                for (int d = 0; d < dh; d++) o[d] = O[(size_t)i * dh + d] * inv;
+            }
+    }
+}
+
+/* Causal softmax attention of this thread's (token, head) pairs against the KV cache (decode and
+ * short batches); longer batches take attention_tiled. */
 static void attention(fh1_context *c, int il, int T, int pos0, int ith, int nth) {
+    if (T >= FH1_ATT_MIN_T && c->model->hp.n_head / c->model->hp.n_head_kv <= 16) {
+        attention_tiled(c, il, T, pos0, ith, nth);
+        return;
+    }
     const fh1_hparams *hp = &c->model->hp;
     const int dh = hp->head_dim, Hq = hp->n_head, R = hp->n_head / hp->n_head_kv;
     const int kvd = hp->n_head_kv * dh, qd = Hq * dh;

@@ -20,7 +20,19 @@ typedef struct {
     void (*mul_silu)(float *y, const float *z, int n); /* y[i] *= silu(z[i]) */
     void (*silu)(const float *in, float *out, int n);  /* out[i] = silu(in[i]) */
     float (*exp_shift_sum)(float *x, float m, int n);  /* x[i] = exp(x[i] − m); returns Σ x[i] */
+    /* Prefill attention, one block of nk ≤ FH1_ATT_KB keys against nq queries (rows of q, ldq
+     * apart): K transposed (Kt[d][FH1_ATT_KB], zero past nk), V as rows (Vb[s][dh]). Query i sees
+     * the block's keys s < lim[i] (causal; ≤ 0: none) and updates its online-softmax state: running
+     * max m[i], sum l[i], unnormalised output o[i·dh ..]. */
+    void (*attn_block)(const float *q, int ldq, int nq, const int *lim, const float *Kt, const float *Vb, int nk, int dh, float scale, float *m,
+                       float *l, float *o);
 } fh1_simd;
+
+/* keys per attention block (one AVX-512 vector of scores) and the prefill query tile in tokens */
+#define FH1_ATT_KB 16
+#define FH1_ATT_QT 16
+/* batches of at least this many tokens take the tiled attention */
+#define FH1_ATT_MIN_T 4
 
 /* Prefill uses the blocked GEMM from this many tokens on (below it, packing does not pay off). */
 #define GEMM_MIN_T 8

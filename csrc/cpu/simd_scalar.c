@@ -66,6 +66,35 @@ static float exp_shift_sum_scalar(float *x, float m, int n) {
     return s;
 }
 
+/* see fh1_simd.attn_block */
+static void attn_block_scalar(const float *q, int ldq, int nq, const int *lim, const float *Kt, const float *Vb, int nk, int dh, float scale, float *m,
+                              float *l, float *o) {
+    for (int i = 0; i < nq; i++) {
+        const int n = lim[i] < nk ? lim[i] : nk;
+        if (n <= 0) continue;
+        const float *qi = q + (size_t)i * ldq;
+        float sc[FH1_ATT_KB];
+        for (int s = 0; s < n; s++) {
+            float a = 0.0f;
+            for (int d = 0; d < dh; d++) a += qi[d] * Kt[(size_t)d * FH1_ATT_KB + s];
+            sc[s] = a * scale;
+        }
+        float bm = sc[0];
+        for (int s = 1; s < n; s++) bm = sc[s] > bm ? sc[s] : bm;
+        const float mnew = bm > m[i] ? bm : m[i];
+        const float corr = m[i] == -INFINITY ? 0.0f : expf(m[i] - mnew);
+        float psum = 0.0f;
+        for (int s = 0; s < n; s++) psum += (sc[s] = expf(sc[s] - mnew));
+        l[i] = l[i] * corr + psum;
+        m[i] = mnew;
+        float *oi = o + (size_t)i * dh;
+        for (int d = 0; d < dh; d++) oi[d] *= corr;
+        for (int s = 0; s < n; s++)
+            for (int d = 0; d < dh; d++) oi[d] += sc[s] * Vb[(size_t)s * dh + d];
+    }
+}
+
 const fh1_simd fh1_simd_scalar = {
     "scalar", matmul_scalar, dot_scalar, dot_f16_scalar, axpy_scalar, axpy_f16_scalar, ssm_row_scalar, mul_silu_scalar, silu_scalar, exp_shift_sum_scalar,
+    attn_block_scalar,
 };

@@ -567,6 +567,72 @@ static FH1_TARGET float SUF(exp_shift_sum)(float *x, float m, int n) {
     return s;
 }
 
+/* o ← o·corr + Σ_s p[s]·V[s] with the nvec vectors of o in registers (a constant after inlining) */
+static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_pv)(float *oi, const float *p, const float *Vb, int n, int dh, float corr, const int nvec) {
+    V ov[256 / VL];
+    const V cv = vset1(corr);
+    for (int k = 0; k < nvec; k++) ov[k] = vmul(vload(oi + k * VL), cv);
+    for (int s = 0; s < n; s++) {
+        const V pv = vset1(p[s]);
+        const float *vr = Vb + (size_t)s * dh;
+        for (int k = 0; k < nvec; k++) ov[k] = vfma(pv, vload(vr + k * VL), ov[k]);
+    }
+    for (int k = 0; k < nvec; k++) vstore(oi + k * VL, ov[k]);
+}
+
+/* see fh1_simd.attn_block: scores of FH1_ATT_KB keys as FH1_ATT_KB/VL vectors (q[d] broadcast
+ * against row d of Kt, so no horizontal sums), then the online-softmax update and o += p·V with
+ * the output row held in registers across the block's keys */
+static FH1_TARGET void SUF(attn_block)(const float *q, int ldq, int nq, const int *lim, const float *Kt, const float *Vb, int nk, int dh, float scale,
+                                      float *m, float *l, float *o) {
+    enum { NC = FH1_ATT_KB / VL, OMAX = 256 / VL };
+    for (int i = 0; i < nq; i++) {
+        const int n = lim[i] < nk ? lim[i] : nk;
+        if (n <= 0) continue;
+        const float *qi = q + (size_t)i * ldq;
+        /* four independent chains over d (d mod 4), so the FMAs pipeline instead of waiting on one
+         * accumulator */
+        V acc[4][NC];
+        for (int u = 0; u < 4; u++)
+            for (int c = 0; c < NC; c++) acc[u][c] = vzero();
+        int d = 0;
+        for (; d + 4 <= dh; d += 4)
+            for (int u = 0; u < 4; u++) {
+                const V qd = vset1(qi[d + u]);
+                for (int c = 0; c < NC; c++) acc[u][c] = vfma(qd, vload(Kt + (size_t)(d + u) * FH1_ATT_KB + c * VL), acc[u][c]);
+            }
+        for (; d < dh; d++) {
+            const V qd = vset1(qi[d]);
+            for (int c = 0; c < NC; c++) acc[0][c] = vfma(qd, vload(Kt + (size_t)d * FH1_ATT_KB + c * VL), acc[0][c]);
+        }
+        float sc[FH1_ATT_KB];
+        for (int c = 0; c < NC; c++) vstore(sc + c * VL, vmul(vadd(vadd(acc[0][c], acc[1][c]), vadd(acc[2][c], acc[3][c])), vset1(scale)));
+        float bm = sc[0];
+        for (int s = 1; s < n; s++) bm = sc[s] > bm ? sc[s] : bm;
+        const float mnew = bm > m[i] ? bm : m[i];
+        const float corr = m[i] == -INFINITY ? 0.0f : expf(m[i] - mnew);
+        for (int s = n; s < FH1_ATT_KB; s++) sc[s] = -INFINITY;
+        float psum = 0.0f;
+        for (int c = 0; c < NC; c++) {
+            const V e = SUF(vexp)(vsub(vload(sc + c * VL), vset1(mnew)));
+            vstore(sc + c * VL, e);
+        }
+        for (int s = 0; s < n; s++) psum += sc[s];
+        l[i] = l[i] * corr + psum;
+        m[i] = mnew;
+        float *oi = o + (size_t)i * dh;
+        const int nv = dh / VL;
+        if (dh % VL == 0 && nv == 64 / VL) SUF(attn_pv)(oi, sc, Vb, n, dh, corr, 64 / VL); /* head_dim 64 (0.5B) */
+        else if (dh % VL == 0 && nv == 128 / VL) SUF(attn_pv)(oi, sc, Vb, n, dh, corr, 128 / VL); /* 128 (1.5B … 34B) */
+        else if (dh % VL == 0 && nv <= OMAX) SUF(attn_pv)(oi, sc, Vb, n, dh, corr, nv);
+        else {
+            for (int d = 0; d < dh; d++) oi[d] *= corr;
+            for (int s = 0; s < n; s++)
+                for (int d = 0; d < dh; d++) oi[d] += sc[s] * Vb[(size_t)s * dh + d];
+        }
+    }
+}
+
 const fh1_simd SIMD_TABLE = {
-    SIMD_NAME, SUF(matmul), SUF(dot), SUF(dot_f16), SUF(axpy), SUF(axpy_f16), SUF(ssm_row), SUF(mul_silu), SUF(silu), SUF(exp_shift_sum),
+    SIMD_NAME, SUF(matmul), SUF(dot), SUF(dot_f16), SUF(axpy), SUF(axpy_f16), SUF(ssm_row), SUF(mul_silu), SUF(silu), SUF(exp_shift_sum), SUF(attn_block),
 };
