@@ -13,7 +13,8 @@ struct fh1_sampler {
     uint64_t rng, rng_before_draw;
     float *work;     /* [n_vocab] adjusted logits */
     int32_t *idx;    /* [n_vocab] candidate ids */
-    int32_t *count;  /* [n_vocab] occurrences in the penalty window */
+    int32_t *count;  /* [n_vocab] occurrences in the penalty window (zero between calls) */
+    int32_t *pen_count; /* [n_vocab] counts of the window's distinct tokens, in s->idx's order */
 };
 
 fh1_sampler_params fh1_sampler_default_params(void) {
@@ -48,7 +49,8 @@ fh1_sampler *fh1_sampler_new(fh1_sampler_params p, int n_vocab) {
     s->work = malloc(sizeof(float) * (size_t)n_vocab);
     s->idx = malloc(sizeof(int32_t) * (size_t)n_vocab);
     s->count = calloc((size_t)n_vocab, sizeof(int32_t));
-    if (!s->hist || !s->work || !s->idx || !s->count) {
+    s->pen_count = malloc(sizeof(int32_t) * (size_t)n_vocab);
+    if (!s->hist || !s->work || !s->idx || !s->count || !s->pen_count) {
         fh1_sampler_free(s);
         return NULL;
     }
@@ -62,6 +64,7 @@ void fh1_sampler_free(fh1_sampler *s) {
     free(s->work);
     free(s->idx);
     free(s->count);
+    free(s->pen_count);
     free(s);
 }
 
@@ -81,6 +84,27 @@ void fh1_sampler_accept(fh1_sampler *s, int32_t token) {
 /* the candidates' total order: higher logit first, then lower id */
 static inline int worse(const float *w, int32_t a, int32_t b) { return w[a] < w[b] || (w[a] == w[b] && a > b); }
 
+/* The penalty window's distinct tokens in order of first occurrence, with their counts, into
+ * tok/cnt (at most cap); returns how many, 0 when no penalty is on, -1 when more than cap. */
+static int penalty_window(fh1_sampler *s, int32_t *tok, int32_t *cnt, int cap) {
+    const fh1_sampler_params *p = &s->p;
+    if (s->n_hist == 0 || (p->repeat_penalty == 1.0f && p->presence_penalty == 0.0f && p->frequency_penalty == 0.0f)) return 0;
+    for (int i = 0; i < s->n_hist; i++) s->count[s->hist[i]]++;
+    int n = 0, over = 0;
+    for (int i = 0; i < s->n_hist; i++) {
+        const int32_t t = s->hist[i];
+        if (s->count[t] == 0) continue; /* already listed */
+        if (n < cap) {
+            tok[n] = t;
+            cnt[n++] = s->count[t];
+        } else {
+            over = 1;
+        }
+        s->count[t] = 0;
+    }
+    return over ? -1 : n;
+}
+
 static __thread float *t_keys;
 static int by_logit_desc(const void *a, const void *b) {
     const float x = t_keys[*(const int32_t *)a], y = t_keys[*(const int32_t *)b];
@@ -93,18 +117,14 @@ int32_t fh1_sampler_sample(fh1_sampler *s, const float *logits) {
     float *w = s->work;
     memcpy(w, logits, sizeof(float) * (size_t)V);
 
-    /* penalties over the window */
+    /* penalties over the window, once per distinct token */
     const fh1_sampler_params *p = &s->p;
-    if (s->n_hist > 0 && (p->repeat_penalty != 1.0f || p->presence_penalty != 0.0f || p->frequency_penalty != 0.0f)) {
-        for (int i = 0; i < s->n_hist; i++) s->count[s->hist[i]]++;
-        for (int i = 0; i < s->n_hist; i++) {
-            const int32_t t = s->hist[i];
-            const int c = s->count[t];
-            if (c == 0) continue; /* already applied */
-            if (p->repeat_penalty != 1.0f) w[t] = w[t] > 0 ? w[t] / p->repeat_penalty : w[t] * p->repeat_penalty;
-            w[t] -= (float)c * p->frequency_penalty + (c > 0 ? p->presence_penalty : 0.0f);
-            s->count[t] = 0;
-        }
+    const int n_pen = penalty_window(s, s->idx, s->pen_count, V);
+    for (int i = 0; i < n_pen; i++) {
+        const int32_t t = s->idx[i];
+        const int c = s->pen_count[i];
+        if (p->repeat_penalty != 1.0f) w[t] = w[t] > 0 ? w[t] / p->repeat_penalty : w[t] * p->repeat_penalty;
+        w[t] -= (float)c * p->frequency_penalty + (c > 0 ? p->presence_penalty : 0.0f);
     }
 
     if (p->temp <= 0.0f) {
@@ -192,22 +212,8 @@ int fh1_sampler_gpu_args(fh1_sampler *s, fh1_gpu_sample *a) {
     a->repeat_penalty = p->repeat_penalty;
     a->presence_penalty = p->presence_penalty;
     a->frequency_penalty = p->frequency_penalty;
-    a->n_pairs = 0;
-    if (s->n_hist > 0 && (p->repeat_penalty != 1.0f || p->presence_penalty != 0.0f || p->frequency_penalty != 0.0f)) {
-        for (int i = 0; i < s->n_hist; i++) s->count[s->hist[i]]++;
-        int ok = 1;
-        for (int i = 0; i < s->n_hist; i++) {
-            const int32_t t = s->hist[i];
-            if (s->count[t] == 0) continue;
-            if (a->n_pairs == FH1_GPU_SAMPLE_PAIRS) ok = 0;
-            else {
-                a->token[a->n_pairs] = t;
-                a->count[a->n_pairs++] = s->count[t];
-            }
-            s->count[t] = 0;
-        }
-        if (!ok) return 0;
-    }
+    a->n_pairs = penalty_window(s, a->token, a->count, FH1_GPU_SAMPLE_PAIRS);
+    if (a->n_pairs < 0) return 0;
     s->rng_before_draw = s->rng;
     a->u = p->temp > 0.0f ? (double)(splitmix(&s->rng) >> 11) * (1.0 / 9007199254740992.0) : 0.0;
     return 1;

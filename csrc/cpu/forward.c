@@ -182,9 +182,8 @@ static void attention_tiled(fh1_context *c, int il, int T, int pos0, int ith, in
     const int tiles = (T + FH1_ATT_QT - 1) / FH1_ATT_QT, nq_max = FH1_ATT_QT * R;
     float *ws = c->attn_scratch + (size_t)ith * c->attn_scratch_floats;
     float *Q = ws, *O = Q + (size_t)nq_max * dh, *M = O + (size_t)nq_max * dh, *L = M + nq_max;
-    int *lim = (int *)(L + nq_max), *lim_b = lim; /* limits relative to the block, rewritten per block */
+    int *lim = (int *)(L + nq_max); /* keys of the current block each query sees */
     float *Kt = (float *)(lim + nq_max), *Vb = Kt + (size_t)dh * FH1_ATT_KB, *row = Vb + (size_t)FH1_ATT_KB * dh;
-    int abs_lim[FH1_ATT_QT * 16];
     for (int w = ith; w < Hkv * tiles; w += nth) {
         const int kvh = w / tiles, t0 = (w % tiles) * FH1_ATT_QT, t1 = t0 + FH1_ATT_QT < T ? t0 + FH1_ATT_QT : T;
         const int nq = (t1 - t0) * R;
@@ -192,7 +191,6 @@ static void attention_tiled(fh1_context *c, int il, int T, int pos0, int ith, in
             for (int r = 0; r < R; r++) {
                 const int i = (t - t0) * R + r;
                 memcpy(Q + (size_t)i * dh, c->q + (size_t)t * qd + (size_t)(kvh * R + r) * dh, sizeof(float) * dh);
-                abs_lim[i] = pos0 + t + 1;
                 M[i] = -INFINITY;
                 L[i] = 0.0f;
             }
@@ -207,8 +205,8 @@ static void attention_tiled(fh1_context *c, int il, int T, int pos0, int ith, in
             }
             for (int s = nk; s < FH1_ATT_KB; s++)
                 for (int d = 0; d < dh; d++) Kt[(size_t)d * FH1_ATT_KB + s] = 0.0f;
-            for (int i = 0; i < nq; i++) lim_b[i] = abs_lim[i] - s0;
-            c->simd->attn_block(Q, dh, nq, lim_b, Kt, Vb, nk, dh, scale, M, L, O);
+            for (int i = 0; i < nq; i++) lim[i] = pos0 + t0 + i / R + 1 - s0; /* query i is token t0 + i/R */
+            c->simd->attn_block(Q, dh, nq, lim, Kt, Vb, nk, dh, scale, M, L, O);
         }
         for (int t = t0; t < t1; t++)
             for (int r = 0; r < R; r++) {
@@ -223,7 +221,7 @@ static void attention_tiled(fh1_context *c, int il, int T, int pos0, int ith, in
 /* Causal softmax attention of this thread's (token, head) pairs against the KV cache (decode and
  * short batches); longer batches take attention_tiled. */
 static void attention(fh1_context *c, int il, int T, int pos0, int ith, int nth) {
-    if (T >= FH1_ATT_MIN_T && c->model->hp.n_head / c->model->hp.n_head_kv <= 16) {
+    if (T >= FH1_ATT_MIN_T) {
         attention_tiled(c, il, T, pos0, ith, nth);
         return;
     }

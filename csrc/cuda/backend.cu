@@ -96,6 +96,9 @@ struct fh1_cuda {
 
 // ---- weight element access (mirrors quant/quants.c fh1_dequantize_row) --------------------------
 
+// f32/f16/bf16 rows (the 16-byte vector GEMV) as opposed to block-quantized ones
+__host__ __device__ __forceinline__ bool is16(int type) { return type == GGML_TYPE_F32 || type == GGML_TYPE_F16 || type == GGML_TYPE_BF16; }
+
 __device__ __forceinline__ float h2f(uint16_t h) { return __half2float(__ushort_as_half(h)); }
 
 __device__ __forceinline__ void k4sc(const uint8_t *q, int j, int *sc, int *m) {
@@ -784,7 +787,6 @@ struct gemv_set {
     int n;
 };
 
-__device__ __forceinline__ bool is16(int type) { return type == GGML_TYPE_F32 || type == GGML_TYPE_F16 || type == GGML_TYPE_BF16; }
 
 // gate and up rows r side by side, then h = (up + b_up) ⊙ silu((gate + b_gate)·m_gate) into
 // up[r] (k_swiglu's arithmetic); 16-bit gate/up of the same type only
@@ -1326,6 +1328,14 @@ extern "C" void fh1_cuda_free(fh1_cuda *c) {
     delete c;
 }
 
+// the nine weight matrices of a layer (every loop over a layer's matrices)
+struct layer_mats {
+    const fh1_matrix *m[9];
+    const fh1_matrix *const *begin() const { return m; }
+    const fh1_matrix *const *end() const { return m + 9; }
+};
+static layer_mats mats_of(const fh1_layer *l) { return {{&l->wq, &l->wk, &l->wv, &l->wo, &l->ssm_in, &l->ssm_out, &l->ffn_gate, &l->ffn_up, &l->ffn_down}}; }
+
 static size_t mat_bytes(const fh1_matrix &w) { return w.data ? w.row_bytes * (size_t)w.rows : 0; }
 
 // Device memory a part will take (weights, caches, scratch), to plan splits and refuse early
@@ -1344,7 +1354,7 @@ static size_t part_bytes(const fh1_model *m, int l0, int l1, bool embed, bool he
     }
     for (int i = l0; i < l1; i++) {
         const fh1_layer *l = &m->layers[i];
-        for (const fh1_matrix *w : {&l->wq, &l->wk, &l->wv, &l->wo, &l->ssm_in, &l->ssm_out, &l->ffn_gate, &l->ffn_up, &l->ffn_down}) mat(*w);
+        for (const fh1_matrix *w : mats_of(l)) mat(*w);
         bytes += ((size_t)3 * D + 2 * hp->in_proj_dim + (size_t)hp->conv_dim * (hp->d_conv + 2) + 4 * (size_t)hp->ssm_n_head + hp->d_inner + qd + 2 * kvd +
                   2 * (size_t)hp->n_ff) * 4;
         bytes += 2 * (size_t)p.n_ctx * kvd * (p.kv_f16 ? 2 : 4) + ((size_t)(hp->d_conv - 1) * hp->conv_dim + (size_t)hp->d_inner * hp->d_state) * 4;
@@ -1448,7 +1458,7 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
         if (head) need(m->output);
         for (int i = l0; i < l1; i++) {
             const fh1_layer *l = &m->layers[i];
-            for (const fh1_matrix *w : {&l->wq, &l->wk, &l->wv, &l->wo, &l->ssm_in, &l->ssm_out, &l->ffn_gate, &l->ffn_up, &l->ffn_down}) need(*w);
+            for (const fh1_matrix *w : mats_of(l)) need(*w);
         }
         if (most) ok = dalloc(c, &c->w_hi, most * 2, err, err_len) && dalloc(c, &c->w_lo, most * 2, err, err_len);
     }
@@ -1478,7 +1488,7 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, fh1_cuda_params p, char *e
     }
     for (int i = 0; i < hp->n_layer; i++) {
         const fh1_layer *l = &m->layers[i];
-        for (const fh1_matrix *w : {&l->wq, &l->wk, &l->wv, &l->wo, &l->ssm_in, &l->ssm_out, &l->ffn_gate, &l->ffn_up, &l->ffn_down})
+        for (const fh1_matrix *w : mats_of(l))
             if (i >= p.first_layer && !gpu_type_ok(w->type)) {
                 snprintf(err, err_len, "a weight of ggml type %d is not supported by the CUDA backend yet (use --device cpu)", w->type);
                 return nullptr;
@@ -1573,11 +1583,11 @@ static void matmul(shard *c, const dmat &W, const float *x, int T, float *y) {
             k_gemm_tc<64><<<dim3((W.rows + 63) / 64, tblocks), 256, 0, c->stream>>>(hi, lo, W.rows, W.cols, x, T, y);
         return;
     }
-    if (T == 1 && (W.type == GGML_TYPE_F32 || W.type == GGML_TYPE_F16 || W.type == GGML_TYPE_BF16) && W.rb % 16 == 0) {
+    if (T == 1 && is16(W.type) && W.rb % 16 == 0) {
         k_gemv16<<<(W.rows + GEMV_ROWS - 1) / GEMV_ROWS, 32 * GEMV_WARPS, 0, c->stream>>>(W, x, y);
         return;
     }
-    if (T == 1 && W.type != GGML_TYPE_F32 && W.type != GGML_TYPE_F16 && W.type != GGML_TYPE_BF16 && W.cols % 16 == 0) {
+    if (T == 1 && !is16(W.type) && W.cols % 16 == 0) {
         k_gemv_quant<<<(W.rows + QGEMV_WARPS - 1) / QGEMV_WARPS, 32 * QGEMV_WARPS, 0, c->stream>>>(W, x, y);
         return;
     }
@@ -1604,6 +1614,29 @@ static void scan(shard *c, float *ssm_state, int T, int li) {
     k_scan<<<blocks((size_t)H * P * 32), 256, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, G, E, Cd);
 }
 
+// input epilogues' arguments for layer li of this part
+static post_args post_args_for(shard *c, const dlayer &l, int li) {
+    const fh1_hparams *hp = &c->m->hp;
+    const int dh = hp->head_dim;
+    return post_args{c->zx, c->q, c->k, c->v, c->dt, l.ssm_in_b, l.mup, l.dt_bias, l.bq, l.bk, l.bv, c->k_cache, c->v_cache, c->io,
+                     hp->in_proj_dim, hp->d_inner, hp->conv_dim, hp->ssm_n_head, hp->n_head * dh, hp->n_head_kv * dh, dh, hp->n_head, hp->n_head_kv,
+                     c->n_ctx, li, c->kv_f16, hp->key_mult, hp->rope_theta, hp->dt_min, hp->dt_max};
+}
+
+// attention of T tokens over layer li's KV cache. Decode at depth (or in the graph, which must
+// not depend on the position) splits the keys so every SM gets work, then merges.
+static void attention(shard *c, int T, int pos0, bool graph, int li) {
+    const fh1_hparams *hp = &c->m->hp;
+    const int dh = hp->head_dim;
+    if (T == 1 && (graph || pos0 + 1 > 2 * ATT_SPLIT_KEYS)) {
+        const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
+        k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
+        k_attn_merge<<<hp->n_head, 128, 0, c->stream>>>(c->att_part, c->att, nsplit, c->io, dh);
+    } else {
+        k_attn<<<T * hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, 1, nullptr);
+    }
+}
+
 // Matrices that share a decode step as one k_gemv_set launch (a matrix the set kernels cannot
 // take, with an odd row size, goes through matmul on its own)
 struct gemv_item {
@@ -1616,7 +1649,7 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items) {
     s.first[0] = 0;
     for (const gemv_item &it : items) {
         const dmat &W = *it.W;
-        const bool w16 = W.type == GGML_TYPE_F32 || W.type == GGML_TYPE_F16 || W.type == GGML_TYPE_BF16;
+        const bool w16 = is16(W.type);
         if ((w16 && W.rb % 16) || (!w16 && W.cols % 16)) {
             matmul(c, W, it.x, 1, it.y);
             continue;
@@ -1646,8 +1679,7 @@ static bool fused_decode_enabled() {
 // One token through this part's layers with the fused decode kernels (see "decode (T == 1)")
 static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool sample) {
     const fh1_hparams *hp = &c->m->hp;
-    const int D = hp->n_embd, E = hp->d_inner, H = hp->ssm_n_head, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff;
-    const int dh = hp->head_dim, qd = hp->n_head * dh, kvd = hp->n_head_kv * dh, K = hp->d_conv, N = hp->d_state;
+    const int D = hp->n_embd, E = hp->d_inner, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff, K = hp->d_conv, N = hp->d_state;
     const bool ssm_scaled = hp->ssm_in_mult != 1.0f, attn_scaled = hp->attn_in_mult != 1.0f;
     float *us = ssm_scaled ? c->us : c->u, *ua = attn_scaled ? c->ua : c->u;
     if (c->embed_here) k_embed<<<1, 256, 0, c->stream>>>(c->embd, c->tok, hp->embedding_mult, c->x, D);
@@ -1662,25 +1694,16 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
         float *conv_state = c->conv_state + (size_t)li * (K - 1) * Cd;
         float *ssm_state = c->ssm_state + (size_t)li * E * N;
         gemv_group(c, {{&l.ssm_in, us, c->zx}, {&l.wq, ua, c->q}, {&l.wk, ua, c->k}, {&l.wv, ua, c->v}});
-        post_args pa = {c->zx, c->q, c->k, c->v, c->dt, l.ssm_in_b, l.mup, l.dt_bias, l.bq, l.bk, l.bv, c->k_cache, c->v_cache, c->io,
-                        Din, E, Cd, H, qd, kvd, dh, hp->n_head, hp->n_head_kv, c->n_ctx, li, c->kv_f16,
-                        hp->key_mult, hp->rope_theta, hp->dt_min, hp->dt_max};
+        const post_args pa = post_args_for(c, l, li);
         const int nssm = (int)blocks(Din);
         k_dec_pre<<<nssm + hp->n_head + hp->n_head_kv, 256, 0, c->stream>>>(pa, nssm, K, l.conv_w, l.conv_b, conv_state, c->xbc);
         scan(c, ssm_state, 1, li);
         k_gate<<<hp->n_group, 256, 0, c->stream>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
-        if (graph || pos0 + 1 > 2 * ATT_SPLIT_KEYS) {
-            const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
-            k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
-            k_attn_merge<<<hp->n_head, 128, 0, c->stream>>>(c->att_part, c->att, nsplit, c->io, dh);
-        } else {
-            k_attn<<<hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, 1, nullptr);
-        }
+        attention(c, 1, pos0, graph, li);
         gemv_group(c, {{&l.ssm_out, c->y, c->so}, {&l.wo, c->att, c->ao}});
         k_dec_residual2<<<1, 1024, 0, c->stream>>>(c->x, c->so, l.ssm_out_b, hp->ssm_out_mult, c->ao, l.bo, hp->attn_out_mult, D,
                                                     norm_out{l.ffn_norm, c->u, nullptr, nullptr, 1.0f, 1.0f, hp->rms_eps});
-        const bool pair16 = l.gate.type == l.up.type && (l.gate.type == GGML_TYPE_F32 || l.gate.type == GGML_TYPE_F16 || l.gate.type == GGML_TYPE_BF16) &&
-                            l.gate.rb % 16 == 0 && l.up.rb % 16 == 0;
+        const bool pair16 = l.gate.type == l.up.type && is16(l.gate.type) && l.gate.rb % 16 == 0 && l.up.rb % 16 == 0;
         if (pair16 && c->gemv_swiglu) { // gate and up rows in one block, SwiGLU in its epilogue
             if (c->gemv_u == 1) k_gemv_swiglu<GEMV_WARPS, 1><<<F, 32 * GEMV_WARPS, 0, c->stream>>>(l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult);
             else if (c->gemv_u == 4) k_gemv_swiglu<GEMV_WARPS, 4><<<F, 32 * GEMV_WARPS, 0, c->stream>>>(l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult);
@@ -1710,8 +1733,7 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
 static void enqueue_sample(shard *c, const float *row);
 static void enqueue_forward(shard *c, int T, int pos0, bool graph, int logit_rows, bool sample) {
     const fh1_hparams *hp = &c->m->hp;
-    const int D = hp->n_embd, E = hp->d_inner, H = hp->ssm_n_head, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff;
-    const int dh = hp->head_dim, qd = hp->n_head * dh, kvd = hp->n_head_kv * dh, K = hp->d_conv, N = hp->d_state;
+    const int D = hp->n_embd, E = hp->d_inner, Din = hp->in_proj_dim, Cd = hp->conv_dim, F = hp->n_ff, K = hp->d_conv, N = hp->d_state;
     if (T == 1 && c->fused_decode) {
         enqueue_decode(c, graph, pos0, logit_rows, sample);
         return;
@@ -1731,9 +1753,7 @@ static void enqueue_forward(shard *c, int T, int pos0, bool graph, int logit_row
         matmul(c, l.wq, ua, T, c->q);
         matmul(c, l.wk, ua, T, c->k);
         matmul(c, l.wv, ua, T, c->v);
-        post_args pa = {c->zx, c->q, c->k, c->v, c->dt, l.ssm_in_b, l.mup, l.dt_bias, l.bq, l.bk, l.bv, c->k_cache, c->v_cache, c->io,
-                        Din, E, Cd, H, qd, kvd, dh, hp->n_head, hp->n_head_kv, c->n_ctx, li, c->kv_f16,
-                        hp->key_mult, hp->rope_theta, hp->dt_min, hp->dt_max};
+        const post_args pa = post_args_for(c, l, li);
         k_post_ssm<<<blocks((size_t)T * Din), 256, 0, c->stream>>>(pa, T);
         k_post_attn<<<T * (hp->n_head + hp->n_head_kv), 64, 0, c->stream>>>(pa);
         // Mamba-2: conv with state → scan → gate/norm
@@ -1742,14 +1762,7 @@ static void enqueue_forward(shard *c, int T, int pos0, bool graph, int logit_row
         scan(c, ssm_state, T, li);
         k_gate<<<T * hp->n_group, 256, 0, c->stream>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
         // attention over the KV cache
-        if (T == 1 && (graph || pos0 + 1 > 2 * ATT_SPLIT_KEYS)) {
-            // decode at depth: split the keys so every SM gets work, then merge
-            const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
-            k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
-            k_attn_merge<<<hp->n_head, 128, 0, c->stream>>>(c->att_part, c->att, nsplit, c->io, dh);
-        } else {
-            k_attn<<<T * hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, 1, nullptr);
-        }
+        attention(c, T, pos0, graph, li);
         // output projections, then x' = x + (s + a)
         matmul(c, l.ssm_out, c->y, T, c->so);
         matmul(c, l.wo, c->att, T, c->ao);

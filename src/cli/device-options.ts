@@ -29,6 +29,6 @@ export function addDeviceOptions(c: Command): Command {
 
 export function deviceFrom(o: DeviceFlags): Pick<ContextOptions, 'device' | 'gpuLayers' | 'splitMode' | 'mainGpu'> {
   const gpuLayers = o.gpuLayers === 'all' ? -1 : parseIntOption('--gpu-layers', o.gpuLayers, 0, 100000);
-  if (o.device === 'cpu' && gpuLayers > 0 && o.gpuLayers !== 'all') throw new UsageError('--gpu-layers needs --device cuda or auto');
+  if (o.device === 'cpu' && gpuLayers > 0) throw new UsageError('--gpu-layers needs --device cuda or auto');
   return { device: o.device, gpuLayers, splitMode: o.splitMode, mainGpu: parseIntOption('--main-gpu', o.mainGpu, 0, 64) };
 }
