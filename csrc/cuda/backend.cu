@@ -68,8 +68,12 @@ struct shard {
     int32_t *tok; // = io + 1
     float *x, *u, *us, *ua, *zx, *xbc, *dt, *y, *q, *k, *v, *att, *so, *ao, *g, *up, *fo, *hin, *logits;
     float *att_part; // split-K decode attention: per (head, split) partial max, sum and output row
-    // prefill on tensor cores: weights that are not BF16 are split into bf16 hi + lo here first
-    bool tensor_cores;
+    // prefill on tensor cores (TC_*): activations, and weights that are not BF16, are split
+    // into bf16 hi (+ lo) here first
+    float *scan_cs, *scan_decay; // chunked prefill scan: [SCAN_CHUNKS][H·P·N] states, [SCAN_CHUNKS][H] decays
+    int tc_mode;
+    bool wgmma; // Hopper: the warpgroup-MMA kernel for T >= 64
+    __nv_bfloat16 *x_hi, *x_lo;
     int n_sm;
     // every launch goes to this stream; decode of one token (T == 1) is captured once into a graph
     // and replayed, with the position and token read from `io` on the device
@@ -84,6 +88,14 @@ struct shard {
     fh1_gpu_sample *s_in, *h_s_in;
     int32_t *s_out, *h_s_out;
     float *s_work;
+    // FALCON_H1_CUDA_PROFILE: timed spans of the last forward (kind 0 operand splits, 1 GEMMs, 2 all,
+    // 3 attention, 4 scan)
+    struct mark {
+        cudaEvent_t a, b;
+        int kind;
+        double flops;
+    };
+    std::vector<mark> prof;
 };
 
 struct fh1_cuda {
@@ -557,23 +569,35 @@ __global__ void k_scan(const float *xbc, const float *dt, const float *A, const 
 // path: a block of 64 threads takes 16 channels p of one head; 4 lanes share a channel, each
 // holding the states n ≡ lane (mod 4), so y needs 2 shuffles per token. B, C, x and dt of
 // SCAN_TW tokens are staged in shared memory (B/C layout keeps the 4 lanes on distinct banks).
+// Long prompts also split the tokens into chunks of L (blockIdx.y), run as three passes so that
+// the chunks run side by side:
+//   1. each chunk from a zero state (chunk 0 from the cache's), no y: its end state into
+//      fin[c] and its decay Π exp(Δ·A) into decay[c][h];
+//   2. k_scan_carry: start(c) = end(c-1) chained through the decays, the cache's final state;
+//   3. each chunk again from its true start init[c], writing y.
+// One chunk (L >= T) is the plain recurrence: init = fin = the cache's state.
 #define SCAN_TW 16
 #define SCAN_P 16
+#define SCAN_CHUNKS 16 // most chunks a prefill scan is split into
 template <int NQ> // NQ = N / 4 states per lane
-__global__ void __launch_bounds__(64) k_scan_tiled(const float *xbc, const float *dt, const float *A, const float *Dd, float *state, float *y, int T, int H, int P, int G, int E, int Cd) {
+__global__ void __launch_bounds__(64) k_scan_tiled(const float *xbc, const float *dt, const float *A, const float *Dd, float *state, float *y, int T, int H, int P, int G, int E, int Cd,
+                                                  int L, const float *init, float *fin, float *decay) {
     constexpr int N = 4 * NQ;
     __shared__ float sB[SCAN_TW][N], sC[SCAN_TW][N], sx[SCAN_TW][SCAN_P], sdt[SCAN_TW];
     const int pblocks = (P + SCAN_P - 1) / SCAN_P;
     const int h = blockIdx.x / pblocks, p0 = (blockIdx.x % pblocks) * SCAN_P, g = h / (H / G);
     const int pl = threadIdx.x / 4, nq = threadIdx.x % 4, p = p0 + pl;
+    const int c = blockIdx.y, tb = c * L, te = min(T, tb + L);
+    const size_t hpn = (size_t)H * P * N, at = ((size_t)h * P + (p < P ? p : 0)) * N;
     const bool live = p < P;
     float s[NQ];
-    float *S = state + ((size_t)h * P + (live ? p : 0)) * N;
+    const float *S0 = init ? init + c * hpn : (c == 0 ? state : nullptr);
 #pragma unroll
-    for (int j = 0; j < NQ; j++) s[j] = live ? S[4 * j + nq] : 0.0f;
+    for (int j = 0; j < NQ; j++) s[j] = live && S0 ? S0[at + 4 * j + nq] : 0.0f;
     const float Ah = A[h], Dh = Dd[h];
-    for (int w0 = 0; w0 < T; w0 += SCAN_TW) {
-        const int tw = min(SCAN_TW, T - w0);
+    float dprod = 1.0f;
+    for (int w0 = tb; w0 < te; w0 += SCAN_TW) {
+        const int tw = min(SCAN_TW, te - w0);
         __syncthreads();
         for (int i = threadIdx.x; i < tw * N; i += blockDim.x) {
             const int t = i / N, n = i % N;
@@ -589,20 +613,40 @@ __global__ void __launch_bounds__(64) k_scan_tiled(const float *xbc, const float
         __syncthreads();
         for (int t = 0; t < tw; t++) {
             const float delta = sdt[t], dA = expf(delta * Ah), x = sx[t][pl];
-            float acc = 0.0f;
+            dprod *= dA;
+            float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f}; // 4 partial sums: a short dependent chain per token
 #pragma unroll
             for (int j = 0; j < NQ; j++) {
                 s[j] = s[j] * dA + (delta * sB[t][4 * j + nq]) * x;
-                acc += s[j] * sC[t][4 * j + nq];
+                acc[j % 4] += s[j] * sC[t][4 * j + nq];
             }
-            acc += __shfl_xor_sync(0xffffffff, acc, 1);
-            acc += __shfl_xor_sync(0xffffffff, acc, 2);
-            if (live && nq == 0) y[(size_t)(w0 + t) * E + h * P + p] = acc + Dh * x;
+            if (!y) continue;
+            float a = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            a += __shfl_xor_sync(0xffffffff, a, 1);
+            a += __shfl_xor_sync(0xffffffff, a, 2);
+            if (live && nq == 0) y[(size_t)(w0 + t) * E + h * P + p] = a + Dh * x;
         }
     }
-    if (live)
+    if (fin && live)
 #pragma unroll
-        for (int j = 0; j < NQ; j++) S[4 * j + nq] = s[j];
+        for (int j = 0; j < NQ; j++) fin[c * hpn + at + 4 * j + nq] = s[j];
+    if (decay && threadIdx.x == 0 && p0 == 0) decay[(size_t)c * H + h] = dprod;
+}
+
+// pass 2 of the chunked scan, one thread per state element: walks the chunks in order, leaving
+// each chunk's true start state in cs[c] (chunk 0's is the cache's) and the final state in state
+__global__ void k_scan_carry(float *cs, const float *decay, float *state, int C, int H, size_t per_head) {
+    const size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x, hpn = per_head * H;
+    if (i >= hpn) return;
+    const int h = (int)(i / per_head);
+    float S = cs[i]; // end of chunk 0, which started from the cache's state
+    cs[i] = state[i];
+    for (int c = 1; c < C; c++) {
+        const float local = cs[c * hpn + i];
+        cs[c * hpn + i] = S;
+        S = local + decay[(size_t)c * H + h] * S;
+    }
+    state[i] = S;
 }
 
 // gate y with silu(z), with or without the grouped RMSNorm; one block per (token, group)
@@ -713,6 +757,104 @@ __global__ void k_attn(const float *q, const void *kc, const void *vc, float *ou
         if (nsplit > 1 && lane == 0) {
             o[dh] = M;
             o[dh + 1] = L;
+        }
+    }
+}
+
+// Prefill attention in tiles (flash style, f32 on CUDA cores): a block of 256 threads takes 64
+// query tokens of one head; keys and values come through shared memory in blocks of 32 and serve
+// all 64 queries, instead of each (token, head) reading its keys from L2 on its own. Thread (ty, tx)
+// of a 16×16 grid holds rows 4ty..4ty+3: scores for keys 2tx, 2tx+1, and output columns in 4-wide
+// chunks tx, tx+16, ... (MC chunks). Online softmax per row; the 16 threads of a row meet through
+// shuffles for the maximum, and their partial sums meet once at the end.
+#define ATQ 64 // queries per block
+#define ATK 32 // keys per step
+template <int MC> __host__ __device__ constexpr int att_tiled_smem(int dh) { return (dh * (ATQ + 4) + dh * (ATK + 4) + ATK * dh + ATK * (ATQ + 4)) * 4; }
+template <int MC>
+__global__ void __launch_bounds__(256) k_attn_tiled(const float *q, const void *kc, const void *vc, float *out, int T, const int *dpos, int nh, int nkv, int dh, int n_ctx,
+                                                     int layer, int kv_f16) {
+    extern __shared__ __align__(16) float at_sm[];
+    float *Qt = at_sm, *Kt = Qt + dh * (ATQ + 4), *Vs = Kt + dh * (ATK + 4), *Pt = Vs + ATK * dh; // Qt[d][row], Kt[d][key], Vs[key][d], Pt[key][row]
+    const int ntiles = (T + ATQ - 1) / ATQ, tile = ntiles - 1 - (int)blockIdx.x; // longest tiles first
+    const int h = blockIdx.y, kvh = h / (nh / nkv), kvd = nkv * dh, t0 = tile * ATQ, pos0 = *dpos;
+    const int ty = threadIdx.x / 16, tx = threadIdx.x % 16, nch = dh / 4;
+    const float scale = (float)(1.0 / sqrt((double)dh));
+    for (int i = threadIdx.x; i < ATQ * dh; i += 256) {
+        const int r = i / dh, d = i % dh, t = min(t0 + r, T - 1);
+        Qt[d * (ATQ + 4) + r] = q[(size_t)t * nh * dh + h * dh + d];
+    }
+    float o[4][MC][4] = {}, m[4], l[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    int qp[4]; // each row's last key (rows past T repeat the last token)
+    for (int r = 0; r < 4; r++) {
+        m[r] = -INFINITY;
+        qp[r] = pos0 + min(t0 + 4 * ty + r, T - 1);
+    }
+    const int n_keys = pos0 + min(t0 + ATQ, T); // keys 0 .. n_keys-1 serve this tile
+    const size_t base = (size_t)layer * n_ctx * kvd + (size_t)kvh * dh;
+    for (int k0 = 0; k0 < n_keys; k0 += ATK) {
+        __syncthreads(); // the previous step's Kt, Vs, Pt are used up
+        for (int i = threadIdx.x; i < ATK * dh; i += 256) {
+            const int j = i / dh, d = i % dh;
+            const bool in = k0 + j < n_keys;
+            const size_t at = base + (size_t)(k0 + j) * kvd + d;
+            Kt[d * (ATK + 4) + j] = in ? kvload(kc, at, kv_f16) : 0.0f;
+            Vs[j * dh + d] = in ? kvload(vc, at, kv_f16) : 0.0f;
+        }
+        __syncthreads();
+        float sc[4][2] = {};
+        for (int d = 0; d < dh; d++) {
+            const float4 qv = *reinterpret_cast<const float4 *>(&Qt[d * (ATQ + 4) + 4 * ty]);
+            const float2 kv = *reinterpret_cast<const float2 *>(&Kt[d * (ATK + 4) + 2 * tx]);
+            sc[0][0] += qv.x * kv.x, sc[0][1] += qv.x * kv.y;
+            sc[1][0] += qv.y * kv.x, sc[1][1] += qv.y * kv.y;
+            sc[2][0] += qv.z * kv.x, sc[2][1] += qv.z * kv.y;
+            sc[3][0] += qv.w * kv.x, sc[3][1] += qv.w * kv.y;
+        }
+        for (int r = 0; r < 4; r++) {
+            float mx = -INFINITY;
+            for (int u = 0; u < 2; u++) {
+                const int kj = k0 + 2 * tx + u;
+                sc[r][u] = kj <= qp[r] ? sc[r][u] * scale : -INFINITY;
+                mx = fmaxf(mx, sc[r][u]);
+            }
+            for (int o2 = 1; o2 < 16; o2 *= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, o2));
+            const float mn = fmaxf(m[r], mx); // finite: key 0 is in every row's first step
+            const float corr = expf(m[r] - mn);
+            m[r] = mn;
+            float ps = 0.0f;
+            for (int u = 0; u < 2; u++) {
+                const float pv = expf(sc[r][u] - mn);
+                Pt[(2 * tx + u) * (ATQ + 4) + 4 * ty + r] = pv;
+                ps += pv;
+            }
+            l[r] = l[r] * corr + ps;
+            for (int c = 0; c < MC; c++)
+                for (int e = 0; e < 4; e++) o[r][c][e] *= corr;
+        }
+        __syncthreads();
+        const int kn = min(ATK, n_keys - k0);
+        for (int j = 0; j < kn; j++) {
+            const float4 pv = *reinterpret_cast<const float4 *>(&Pt[j * (ATQ + 4) + 4 * ty]);
+            const float pr[4] = {pv.x, pv.y, pv.z, pv.w};
+#pragma unroll
+            for (int c = 0; c < MC; c++) {
+                const int ch = tx + 16 * c;
+                if (ch >= nch) break;
+                const float4 vv = *reinterpret_cast<const float4 *>(&Vs[j * dh + 4 * ch]);
+#pragma unroll
+                for (int r = 0; r < 4; r++) o[r][c][0] += pr[r] * vv.x, o[r][c][1] += pr[r] * vv.y, o[r][c][2] += pr[r] * vv.z, o[r][c][3] += pr[r] * vv.w;
+            }
+        }
+    }
+    for (int r = 0; r < 4; r++) {
+        float L = l[r];
+        for (int o2 = 1; o2 < 16; o2 *= 2) L += __shfl_xor_sync(0xffffffff, L, o2);
+        const int t = t0 + 4 * ty + r;
+        if (t >= T) continue;
+        float *dst = out + (size_t)t * nh * dh + h * dh;
+        for (int c = 0; c < MC; c++) {
+            const int ch = tx + 16 * c;
+            if (ch < nch) *reinterpret_cast<float4 *>(&dst[4 * ch]) = make_float4(o[r][c][0] / L, o[r][c][1] / L, o[r][c][2] / L, o[r][c][3] / L);
         }
     }
 }
@@ -1132,127 +1274,327 @@ __global__ void __launch_bounds__(SAMP_THREADS) k_sample(const float *logits, fl
 }
 
 // ---- prefill GEMM on tensor cores ------------------------------------------------------------
-// y[t][r] = Σ_k x[t][k]·W[r][k] with bf16 MMAs and f32 accumulation, without giving up f32
-// precision of the activations: x = x_hi + x_lo (two bf16 with 16 mantissa bits between them)
-// and, for weights that are not BF16, W = W_hi + W_lo likewise; y = W_hi·x_hi + W_hi·x_lo
-// (+ W_lo·x_hi). The dropped W_lo·x_lo term and the rounding of x_lo are ≈ 2^-16 relative.
-// Tiles: 64 tokens × BN weight rows × 32 k per step, 8 warps of 32×BN/4 (fragments 16×16×16).
-#define TC_BM 64
+// y[t][r] = Σ_k x[t][k]·W[r][k] with bf16 MMAs (mma.sync m16n8k16) and f32 accumulation. In the
+// default (split) mode the activations keep f32 precision: x = x_hi + x_lo, two bf16 with 16
+// mantissa bits between them, and weights that are not exact in bf16 are split the same way:
+// y = x_lo·W_hi (+ x_hi·W_lo) + x_hi·W_hi. The dropped x_lo·W_lo term and the rounding of x_lo are
+// ≈ 2^-16 relative. BF16 weights feed the MMAs straight from the upload (2 products per MAC);
+// FALCON_H1_CUDA_TC=bf16 rounds the activations to bf16 instead (1 product per MAC, as cuBLAS-based
+// engines do): twice the speed, ≈ 2^-9 relative error per activation.
+// Tiles: BM tokens × 128 weight rows × 32 k per stage, cp.async into a 4-stage ring (3 with W_lo),
+// 8 warps of (BM/2 tokens × 32 rows), fragments through ldmatrix.
+#define TC_BN 128
 #define TC_BK 32
-#define TC_LD (TC_BK + 8) // bf16 row pitch in shared memory (breaks bank conflicts)
+#define TC_LD (TC_BK + 8) // bf16 row pitch in shared memory: 80 bytes keep ldmatrix conflict-free
 #define TC_MIN_T 16
+enum { TC_OFF = 0, TC_SPLIT = 1, TC_BF16 = 2 };
 
-// hi/lo bf16 split of every weight element (dequantized from its file format)
+static __host__ __device__ inline int pad8(int k) { return (k + 7) & ~7; }
+
+// hi/lo bf16 split of every weight element (dequantized from its file format), rows of pad8(K)
+// with zeros past K; lo == nullptr keeps only hi
 __global__ void k_split_weights(dmat W, __nv_bfloat16 *hi, __nv_bfloat16 *lo) {
-    const size_t n = (size_t)W.rows * W.cols;
+    const int ld = pad8(W.cols);
+    const size_t n = (size_t)W.rows * ld;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        const int r = (int)(i / W.cols), k = (int)(i % W.cols);
-        const float v = wget(W.data + (size_t)r * W.rb, W.type, k);
+        const int r = (int)(i / ld), k = (int)(i % ld);
+        const float v = k < W.cols ? wget(W.data + (size_t)r * W.rb, W.type, k) : 0.0f;
         const __nv_bfloat16 h = __float2bfloat16_rn(v);
         hi[i] = h;
-        lo[i] = __float2bfloat16_rn(v - __bfloat162float(h));
+        if (lo) lo[i] = __float2bfloat16_rn(v - __bfloat162float(h));
     }
 }
 
-template <int BN> // weight rows per block: 128, or 64 when 128 would leave SMs idle
-__global__ void __launch_bounds__(256) k_gemm_tc(const __nv_bfloat16 *__restrict__ wh, const __nv_bfloat16 *__restrict__ wl, int N, int K,
-                                                 const float *__restrict__ x, int T, float *__restrict__ y) {
-    using namespace nvcuda;
-    struct tiles {
-        __nv_bfloat16 ah[TC_BM][TC_LD], al[TC_BM][TC_LD], bh[BN][TC_LD], bl[BN][TC_LD];
+// the same split for the activations x[T][K] (lo == nullptr: bf16 mode)
+__global__ void k_split_act(const float *x, int T, int K, __nv_bfloat16 *hi, __nv_bfloat16 *lo) {
+    const int ld = pad8(K);
+    const size_t n = (size_t)T * ld;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        const int t = (int)(i / ld), k = (int)(i % ld);
+        const float v = k < K ? x[(size_t)t * K + k] : 0.0f;
+        const __nv_bfloat16 h = __float2bfloat16_rn(v);
+        hi[i] = h;
+        if (lo) lo[i] = __float2bfloat16_rn(v - __bfloat162float(h));
+    }
+}
+
+__device__ inline void cp_async16(void *smem, const void *gmem, bool in) {
+    const unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(in ? 16 : 0));
+}
+__device__ inline void ldmatrix_x4(unsigned r[4], const void *smem) {
+    const unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+__device__ inline void mma_bf16(float c[4], const unsigned a[4], unsigned b0, unsigned b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// operands: xh/xl [T][ldx], wh/wl [N][ldw] (ld multiples of 8, zero past K); xl == nullptr in bf16
+// mode, wl == nullptr when W is exact in bf16. Grid: (token tiles, row tiles), token tiles fastest
+// so the blocks running together share one weight tile through L2.
+template <int BM, bool XLO, bool WLO>
+__global__ void __launch_bounds__(256, BM == 64 ? 2 : 1) k_gemm_tc(const __nv_bfloat16 *__restrict__ xh, const __nv_bfloat16 *__restrict__ xl, int ldx,
+                                                    const __nv_bfloat16 *__restrict__ wh, const __nv_bfloat16 *__restrict__ wl, int ldw, int N, int K, int T,
+                                                    float *__restrict__ y) {
+    constexpr int STAGES = WLO ? 3 : 4;
+    constexpr int MI = BM / 32, NI = 4;                                       // m16 tiles and n8 tiles per warp
+    constexpr int A_TILE = BM * TC_LD, B_TILE = TC_BN * TC_LD;                // bf16 elements per stage
+    constexpr int STAGE = A_TILE * (XLO ? 2 : 1) + B_TILE * (WLO ? 2 : 1);
+    extern __shared__ __align__(16) __nv_bfloat16 sm[];
+    const int t0 = blockIdx.x * BM, n0 = blockIdx.y * TC_BN;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int wm = warp / 4, wn = warp % 4; // warp tile: tokens wm·BM/2.., rows wn·32..
+    float acc[MI][NI][4] = {};
+    const int KT = (K + TC_BK - 1) / TC_BK;
+
+    // one stage: every thread copies 16-byte chunks (8 bf16) of the A and B tiles
+    auto load = [&](int stage, int kt) {
+        __nv_bfloat16 *s = sm + stage * STAGE;
+        const int k0 = kt * TC_BK;
+        for (int c = threadIdx.x; c < BM * 4; c += 256) {
+            const int r = c / 4, k = k0 + (c % 4) * 8, t = t0 + r;
+            const bool in = t < T && k < K;
+            const size_t off = in ? (size_t)t * ldx + k : 0;
+            cp_async16(s + r * TC_LD + (c % 4) * 8, xh + off, in);
+            if (XLO) cp_async16(s + A_TILE + r * TC_LD + (c % 4) * 8, xl + off, in);
+        }
+        __nv_bfloat16 *sb = s + A_TILE * (XLO ? 2 : 1);
+        for (int c = threadIdx.x; c < TC_BN * 4; c += 256) {
+            const int r = c / 4, k = k0 + (c % 4) * 8, n = n0 + r;
+            const bool in = n < N && k < K;
+            const size_t off = in ? (size_t)n * ldw + k : 0;
+            cp_async16(sb + r * TC_LD + (c % 4) * 8, wh + off, in);
+            if (WLO) cp_async16(sb + B_TILE + r * TC_LD + (c % 4) * 8, wl + off, in);
+        }
     };
-    constexpr int FJ = BN / 64, WN = BN / 4; // fragments per warp along the rows, rows per warp
-    __shared__ __align__(128) unsigned char smem[sizeof(tiles) > TC_BM * (BN + 4) * 4 ? sizeof(tiles) : TC_BM * (BN + 4) * 4];
-    tiles &s = *reinterpret_cast<tiles *>(smem);
-    const int t0 = blockIdx.y * TC_BM, n0 = blockIdx.x * BN;
-    const int warp = threadIdx.x / 32, wm = warp / 4, wn = warp % 4; // warp tile: tokens wm*32.., rows wn*WN..
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][FJ];
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < FJ; j++) wmma::fill_fragment(acc[i][j], 0.0f);
-    const bool split_w = wl != nullptr;
-    // Software pipeline: the global loads of step k0 + TC_BK are issued into registers before
-    // the MMAs of step k0 run, and stored to shared memory after them.
-    constexpr int WP = BN / 64; // weight passes of 64 rows
-    float xr[8];
-    uint4 whr[WP], wlr[WP];
-    const int ar = threadIdx.x / 4, ac = (threadIdx.x % 4) * 8;
-    auto load = [&](int k0) {
-        const int t = t0 + ar, k = k0 + ac;
-        if (t < T && k + 8 <= K && K % 4 == 0) {
-            const float4 a = *reinterpret_cast<const float4 *>(x + (size_t)t * K + k), b = *reinterpret_cast<const float4 *>(x + (size_t)t * K + k + 4);
-            xr[0] = a.x, xr[1] = a.y, xr[2] = a.z, xr[3] = a.w, xr[4] = b.x, xr[5] = b.y, xr[6] = b.z, xr[7] = b.w;
-        } else {
-            for (int e = 0; e < 8; e++) xr[e] = (t < T && k + e < K) ? x[(size_t)t * K + k + e] : 0.0f;
-        }
-        for (int p = 0; p < WP; p++) {
-            const int n = n0 + ar + 64 * p;
-            const size_t off = (size_t)n * K + k;
-            if (n < N && k + 8 <= K && (off % 8) == 0) {
-                whr[p] = *reinterpret_cast<const uint4 *>(wh + off);
-                if (split_w) wlr[p] = *reinterpret_cast<const uint4 *>(wl + off);
-            } else {
-                __nv_bfloat16 *h = reinterpret_cast<__nv_bfloat16 *>(&whr[p]), *l = reinterpret_cast<__nv_bfloat16 *>(&wlr[p]);
-                for (int e = 0; e < 8; e++) {
-                    const bool in = n < N && k + e < K;
-                    h[e] = in ? wh[off + e] : __float2bfloat16_rn(0.0f);
-                    if (split_w) l[e] = in ? wl[off + e] : __float2bfloat16_rn(0.0f);
-                }
-            }
-        }
-    };
-    auto store = [&]() {
-        for (int e = 0; e < 8; e++) {
-            const __nv_bfloat16 h = __float2bfloat16_rn(xr[e]);
-            s.ah[ar][ac + e] = h;
-            s.al[ar][ac + e] = __float2bfloat16_rn(xr[e] - __bfloat162float(h));
-        }
-        for (int p = 0; p < WP; p++) {
-            *reinterpret_cast<uint4 *>(&s.bh[ar + 64 * p][ac]) = whr[p];
-            if (split_w) *reinterpret_cast<uint4 *>(&s.bl[ar + 64 * p][ac]) = wlr[p];
-        }
-    };
-    load(0);
-    store();
-    __syncthreads();
-    for (int k0 = 0; k0 < K; k0 += TC_BK) {
-        const bool more = k0 + TC_BK < K;
-        if (more) load(k0 + TC_BK);
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < KT) load(s, s);
+        asm volatile("cp.async.commit_group;\n");
+    }
+    for (int kt = 0; kt < KT; kt++) {
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 2));
+        __syncthreads(); // stage kt landed for every thread; stage kt-1 is free to refill
+        if (kt + STAGES - 1 < KT) load((kt + STAGES - 1) % STAGES, kt + STAGES - 1);
+        asm volatile("cp.async.commit_group;\n");
+        const __nv_bfloat16 *s = sm + (kt % STAGES) * STAGE;
+        const __nv_bfloat16 *sa = s + (wm * (BM / 2)) * TC_LD, *sb = s + A_TILE * (XLO ? 2 : 1) + (wn * 32) * TC_LD;
         for (int kk = 0; kk < TC_BK; kk += 16) {
-            wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> ah[2], al[2];
-            wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> bh[FJ], bl[FJ];
-            for (int i = 0; i < 2; i++) {
-                wmma::load_matrix_sync(ah[i], &s.ah[wm * 32 + 16 * i][kk], TC_LD);
-                wmma::load_matrix_sync(al[i], &s.al[wm * 32 + 16 * i][kk], TC_LD);
+            unsigned ah[MI][4], al[MI][4], bh[NI][2], bl[NI][2];
+            for (int i = 0; i < MI; i++) {
+                const int off = (16 * i + lane % 16) * TC_LD + kk + (lane / 16) * 8;
+                ldmatrix_x4(ah[i], sa + off);
+                if (XLO) ldmatrix_x4(al[i], sa + A_TILE + off);
             }
-            for (int j = 0; j < FJ; j++) {
-                wmma::load_matrix_sync(bh[j], &s.bh[wn * WN + 16 * j][kk], TC_LD);
-                if (split_w) wmma::load_matrix_sync(bl[j], &s.bl[wn * WN + 16 * j][kk], TC_LD);
+            for (int j = 0; j < NI; j += 2) {
+                const int off = (8 * j + lane % 8 + (lane / 16) * 8) * TC_LD + kk + ((lane / 8) % 2) * 8;
+                unsigned r[4];
+                ldmatrix_x4(r, sb + off);
+                bh[j][0] = r[0], bh[j][1] = r[1], bh[j + 1][0] = r[2], bh[j + 1][1] = r[3];
+                if (WLO) {
+                    ldmatrix_x4(r, sb + B_TILE + off);
+                    bl[j][0] = r[0], bl[j][1] = r[1], bl[j + 1][0] = r[2], bl[j + 1][1] = r[3];
+                }
             }
-            for (int i = 0; i < 2; i++)
-                for (int j = 0; j < FJ; j++) {
-                    wmma::mma_sync(acc[i][j], al[i], bh[j], acc[i][j]);
-                    if (split_w) wmma::mma_sync(acc[i][j], ah[i], bl[j], acc[i][j]);
-                    wmma::mma_sync(acc[i][j], ah[i], bh[j], acc[i][j]);
+            for (int i = 0; i < MI; i++)
+                for (int j = 0; j < NI; j++) {
+                    if (XLO) mma_bf16(acc[i][j], al[i], bh[j][0], bh[j][1]);
+                    if (WLO) mma_bf16(acc[i][j], ah[i], bl[j][0], bl[j][1]);
+                    mma_bf16(acc[i][j], ah[i], bh[j][0], bh[j][1]);
                 }
         }
-        __syncthreads();
-        if (more) {
-            store();
-            __syncthreads();
+    }
+    asm volatile("cp.async.wait_group 0;\n");
+    // accumulator (i, j): tokens g and g+8 of the m16 tile, rows 2q and 2q+1 of the n8 tile
+    const int g = lane / 4, q = lane % 4;
+    for (int i = 0; i < MI; i++)
+        for (int j = 0; j < NI; j++)
+            for (int h = 0; h < 2; h++) {
+                const int t = t0 + wm * (BM / 2) + 16 * i + g + 8 * h, n = n0 + wn * 32 + 8 * j + 2 * q;
+                if (t >= T) continue;
+                float *o = y + (size_t)t * N + n;
+                if (n + 1 < N && (((size_t)t * N + n) % 2) == 0) *reinterpret_cast<float2 *>(o) = make_float2(acc[i][j][2 * h], acc[i][j][2 * h + 1]);
+                else {
+                    if (n < N) o[0] = acc[i][j][2 * h];
+                    if (n + 1 < N) o[1] = acc[i][j][2 * h + 1];
+                }
+            }
+}
+
+template <int BM, bool XLO, bool WLO> static constexpr int tc_smem() {
+    return (WLO ? 3 : 4) * (BM * TC_LD * (XLO ? 2 : 1) + TC_BN * TC_LD * (WLO ? 2 : 1)) * 2;
+}
+
+// ---- prefill GEMM with Hopper's warpgroup MMAs (sm_90a) ---------------------------------------
+// The same products as k_gemm_tc, issued as wgmma.m64n128k16 by two warpgroups (64 tokens each)
+// straight from shared memory: tiles of 128 tokens × 128 weight rows × 64 k, each row 128 bytes
+// stored with the 128-byte swizzle (16-byte chunk c of row r at chunk c ^ (r % 8)) that the
+// wgmma descriptors name, filled by cp.async 2-3 stages ahead. (Measured on an H100: keeping one
+// MMA group in flight across the barrier, deeper rings and 256-row tiles were all slower.)
+// Built only for sm_90a; the host calls it on compute capability 9.x alone.
+#define WG_BM 128
+#define WG_BK 64
+#define WG_ROWS_BYTES(r) ((r) * WG_BK * 2) // bytes of an r-row operand tile
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define FH1_WGMMA_BODY 1
+__device__ inline uint64_t wg_desc(const void *smem) { // K-major, 128-byte swizzle, 8-row groups 1024 bytes apart
+    const uint64_t a = (unsigned)__cvta_generic_to_shared(smem);
+    return ((a & 0x3FFFF) >> 4) | ((uint64_t)1 << 16) | ((uint64_t)(1024 >> 4) << 32) | ((uint64_t)1 << 62);
+}
+__device__ inline void wg_mma(float (&d)[64], uint64_t a, uint64_t b) {
+    asm volatile("{\n"
+                 ".reg .pred p;\n"
+                 "setp.ne.b32 p, %66, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, 0;\n"
+                 "}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+                 : "l"(a), "l"(b), "r"(1));
+}
+template <int R> __device__ inline void wg_fence_acc(float (&d)[R]) {
+    for (int i = 0; i < R; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
+#endif
+
+// stages that fit 227 KiB: a stage holds x_hi, [x_lo] (128 rows each), w_hi, [w_lo] (BN rows each)
+template <int BN, bool XLO, bool WLO> __host__ __device__ constexpr int wg_stage_bytes() {
+    return WG_ROWS_BYTES(WG_BM) * (1 + XLO) + WG_ROWS_BYTES(BN) * (1 + WLO);
+}
+template <int BN, bool XLO, bool WLO> __host__ __device__ constexpr int wg_stages() { return 224 * 1024 / wg_stage_bytes<BN, XLO, WLO>() > 4 ? 4 : 224 * 1024 / wg_stage_bytes<BN, XLO, WLO>(); }
+template <int BN, bool XLO, bool WLO> static constexpr int wg_smem() { return wg_stages<BN, XLO, WLO>() * wg_stage_bytes<BN, XLO, WLO>() + 1024; }
+
+template <int BN, bool XLO, bool WLO>
+__global__ void __launch_bounds__(256, 1) k_gemm_wg(const __nv_bfloat16 *__restrict__ xh, const __nv_bfloat16 *__restrict__ xl, int ldx,
+                                                    const __nv_bfloat16 *__restrict__ wh, const __nv_bfloat16 *__restrict__ wl, int ldw, int N, int K, int T,
+                                                    float *__restrict__ y) {
+#ifdef FH1_WGMMA_BODY
+    constexpr int S = wg_stages<BN, XLO, WLO>(), SB = wg_stage_bytes<BN, XLO, WLO>(), XT = WG_ROWS_BYTES(WG_BM), WT = WG_ROWS_BYTES(BN);
+    static_assert(S >= 3, "two stages in flight while one is used");
+    extern __shared__ unsigned char wg_raw[];
+    unsigned char *sm = (unsigned char *)(((uintptr_t)wg_raw + 1023) & ~(uintptr_t)1023);
+    const int t0 = blockIdx.x * WG_BM, n0 = blockIdx.y * BN, wg = threadIdx.x / 128;
+    float d[BN / 2];
+    for (int i = 0; i < BN / 2; i++) d[i] = 0.0f;
+    const int KT = (K + WG_BK - 1) / WG_BK;
+    // Each thread copies the same 16-byte chunk column ch of rows r0 + 32i (i < 4) of every operand
+    // tile, so its shared-memory offsets and row pointers are fixed: a stage costs 8-16 cp.async
+    // and no address arithmetic (the loads are issued by the warps that issue the MMAs).
+    // Stage layout: x_hi, [x_lo], w_hi, [w_lo]; row r at r·128 bytes, chunk ch at (ch ^ r % 8)·16.
+    static_assert(BN == 128 && WG_BM == 128, "4 rows of each tile per thread");
+    const int r0 = threadIdx.x / 8, ch = threadIdx.x % 8, sw = r0 * 128 + ((ch ^ (r0 % 8)) * 16);
+    size_t xo[4], wo[4];
+    bool xin[4], win[4];
+    for (int i = 0; i < 4; i++) {
+        const int t = t0 + r0 + 32 * i, n = n0 + r0 + 32 * i;
+        xin[i] = t < T, win[i] = n < N;
+        xo[i] = xin[i] ? (size_t)t * ldx + ch * 8 : 0;
+        wo[i] = win[i] ? (size_t)n * ldw + ch * 8 : 0;
+    }
+    auto load = [&](int stage, int kt) {
+        unsigned char *s = sm + (size_t)stage * SB + sw;
+        const int k0 = kt * WG_BK;
+        const bool kin = k0 + ch * 8 < K;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const bool xi = kin && xin[i], wi = kin && win[i];
+            cp_async16(s + 4096 * i, xh + (xi ? xo[i] + k0 : 0), xi);
+            if (XLO) cp_async16(s + XT + 4096 * i, xl + (xi ? xo[i] + k0 : 0), xi);
+            cp_async16(s + XT * (1 + XLO) + 4096 * i, wh + (wi ? wo[i] + k0 : 0), wi);
+            if (WLO) cp_async16(s + XT * (1 + XLO) + WT + 4096 * i, wl + (wi ? wo[i] + k0 : 0), wi);
         }
+    };
+    for (int st = 0; st < S - 1; st++) {
+        if (st < KT) load(st, st);
+        asm volatile("cp.async.commit_group;\n");
     }
-    // through shared memory so partial tiles at the edges are stored with bounds checks
-    float *cs = reinterpret_cast<float *>(smem);
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < FJ; j++) wmma::store_matrix_sync(cs + (wm * 32 + 16 * i) * (BN + 4) + wn * WN + 16 * j, acc[i][j], BN + 4, wmma::mem_row_major);
-    __syncthreads();
-    for (int e = threadIdx.x; e < TC_BM * BN; e += blockDim.x) {
-        const int r = e / BN, c = e % BN, t = t0 + r, n = n0 + c;
-        if (t < T && n < N) y[(size_t)t * N + n] = cs[r * (BN + 4) + c];
+    for (int kt = 0; kt < KT; kt++) {
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(S - 2));
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); // cp.async wrote through the generic proxy; wgmma reads through the async one
+        __syncthreads(); // tile kt landed everywhere, and every warpgroup's MMAs of step kt-1 are done
+        if (kt + S - 1 < KT) load((kt + S - 1) % S, kt + S - 1);
+        asm volatile("cp.async.commit_group;\n");
+        const unsigned char *s = sm + (size_t)(kt % S) * SB;
+        const unsigned char *ah = s + wg * 64 * 128, *al = ah + XT, *bh = s + XT * (1 + XLO), *bl = bh + WT;
+        wg_fence_acc(d);
+        asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+        for (int kk = 0; kk < WG_BK / 16; kk++) { // +32 bytes per k16 step inside the swizzled rows
+            const uint64_t dah = wg_desc(ah) + 2 * kk, dbh = wg_desc(bh) + 2 * kk;
+            if (XLO) wg_mma(d, wg_desc(al) + 2 * kk, dbh);
+            if (WLO) wg_mma(d, dah, wg_desc(bl) + 2 * kk);
+            wg_mma(d, dah, dbh);
+        }
+        asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+        asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+        wg_fence_acc(d);
     }
+    asm volatile("cp.async.wait_group 0;\n");
+    // accumulators as in mma.sync, per n8 chunk j: tokens g and g+8 of this warp's 16, rows 2q, 2q+1
+    const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane / 4, q = lane % 4;
+    for (int j = 0; j < BN / 8; j++)
+        for (int h = 0; h < 2; h++) {
+            const int t = t0 + wg * 64 + warp * 16 + g + 8 * h, n = n0 + 8 * j + 2 * q;
+            if (t >= T) continue;
+            float *o = y + (size_t)t * N + n;
+            const float v0 = d[4 * j + 2 * h], v1 = d[4 * j + 2 * h + 1];
+            if (n + 1 < N && (((size_t)t * N + n) % 2) == 0) *reinterpret_cast<float2 *>(o) = make_float2(v0, v1);
+            else {
+                if (n < N) o[0] = v0;
+                if (n + 1 < N) o[1] = v1;
+            }
+        }
+#endif
 }
 
 // ---- host side ------------------------------------------------------------------------------
+
+static int tc_mode_from_env() {
+    const char *e = getenv("FALCON_H1_CUDA_TC");
+    if (e && !strcmp(e, "0")) return TC_OFF;
+    if (e && !strcmp(e, "bf16")) return TC_BF16;
+    return TC_SPLIT;
+}
+
+// BF16 rows whose length is a multiple of 8 go to the MMAs from the upload (16-byte chunks)
+static bool direct_bf16(int type, int cols) { return type == GGML_TYPE_BF16 && cols % 8 == 0; }
+
+// the GEMM instances take more than 48 KiB of shared memory: allowed once per device
+template <int BM, bool XLO, bool WLO> static void tc_allow_smem() {
+    cudaFuncSetAttribute(k_gemm_tc<BM, XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, tc_smem<BM, XLO, WLO>());
+}
+template <int BN, bool XLO, bool WLO> static void wg_allow_smem() {
+    cudaFuncSetAttribute(k_gemm_wg<BN, XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, wg_smem<BN, XLO, WLO>());
+}
+// returns whether the warpgroup-MMA GEMM can run here: a Hopper GPU and its sm_90a image in this
+// build (FALCON_H1_WGMMA=0 keeps the mma.sync kernel)
+static bool tc_kernels_setup(const cudaDeviceProp &prop) {
+    tc_allow_smem<64, true, false>(), tc_allow_smem<64, true, true>(), tc_allow_smem<64, false, false>();
+    tc_allow_smem<128, true, false>(), tc_allow_smem<128, true, true>(), tc_allow_smem<128, false, false>();
+    const char *e = getenv("FALCON_H1_WGMMA");
+    cudaFuncAttributes fa = {};
+    if ((e && !strcmp(e, "0")) || prop.major != 9 || cudaFuncGetAttributes(&fa, k_gemm_wg<128, false, false>) != cudaSuccess || fa.binaryVersion != 90) {
+        cudaGetLastError();
+        return false;
+    }
+    wg_allow_smem<128, true, false>(), wg_allow_smem<128, true, true>(), wg_allow_smem<128, false, false>();
+    return true;
+}
+template <int BN, bool XLO, bool WLO>
+static void launch_gemm_wg(cudaStream_t st, const __nv_bfloat16 *xh, const __nv_bfloat16 *xl, const __nv_bfloat16 *wh, const __nv_bfloat16 *wl, int ldw, int N, int K, int T, float *y) {
+    const dim3 grid((T + WG_BM - 1) / WG_BM, (N + BN - 1) / BN);
+    k_gemm_wg<BN, XLO, WLO><<<grid, 256, wg_smem<BN, XLO, WLO>(), st>>>(xh, xl, pad8(K), wh, wl, ldw, N, K, T, y);
+}
+
+template <int BM, bool XLO, bool WLO>
+static void launch_gemm_tc(cudaStream_t st, const __nv_bfloat16 *xh, const __nv_bfloat16 *xl, const __nv_bfloat16 *wh, const __nv_bfloat16 *wl, int ldw, int N, int K, int T, float *y) {
+    const dim3 grid((T + BM - 1) / BM, (N + TC_BN - 1) / TC_BN);
+    k_gemm_tc<BM, XLO, WLO><<<grid, 256, tc_smem<BM, XLO, WLO>(), st>>>(xh, xl, pad8(K), wh, wl, ldw, N, K, T, y);
+}
+template <int BM> static void launch_gemm_tc(cudaStream_t st, bool xlo, const __nv_bfloat16 *xh, const __nv_bfloat16 *xl, const __nv_bfloat16 *wh, const __nv_bfloat16 *wl, int ldw, int N, int K, int T, float *y) {
+    if (!xlo) launch_gemm_tc<BM, false, false>(st, xh, nullptr, wh, nullptr, ldw, N, K, T, y);
+    else if (wl) launch_gemm_tc<BM, true, true>(st, xh, xl, wh, wl, ldw, N, K, T, y);
+    else launch_gemm_tc<BM, true, false>(st, xh, xl, wh, nullptr, ldw, N, K, T, y);
+}
 
 static bool fused_decode_enabled();
 struct shard;
@@ -1342,10 +1684,11 @@ static size_t mat_bytes(const fh1_matrix &w) { return w.data ? w.row_bytes * (si
 static size_t part_bytes(const fh1_model *m, int l0, int l1, bool embed, bool head, const fh1_cuda_params &p) {
     const fh1_hparams *hp = &m->hp;
     const size_t B = p.n_batch, D = hp->n_embd, kvd = (size_t)hp->n_head_kv * hp->head_dim, qd = (size_t)hp->n_head * hp->head_dim;
-    size_t bytes = 0, widest = 0;
+    size_t bytes = 0, widest = 0, widest_k = 0;
     auto mat = [&](const fh1_matrix &w) {
         bytes += mat_bytes(w);
-        if (w.type != GGML_TYPE_BF16) widest = std::max(widest, (size_t)w.rows * w.cols);
+        if (!direct_bf16(w.type, w.cols)) widest = std::max(widest, (size_t)w.rows * pad8(w.cols));
+        widest_k = std::max(widest_k, (size_t)pad8(w.cols));
     };
     if (embed) bytes += mat_bytes(m->tok_embd);
     if (head) {
@@ -1361,7 +1704,8 @@ static size_t part_bytes(const fh1_model *m, int l0, int l1, bool embed, bool he
     }
     bytes += B * (8 * D + hp->in_proj_dim + hp->conv_dim + hp->ssm_n_head + hp->d_inner + 2 * qd + 2 * kvd + 2 * (size_t)hp->n_ff) * 4;
     bytes += (size_t)hp->n_head * ATT_MAX_SPLITS * (hp->head_dim + 2) * 4;
-    if (B >= TC_MIN_T) bytes += 4 * widest;
+    if (B >= TC_MIN_T) bytes += 4 * widest + 4 * B * widest_k;
+    if (B >= 128 && l1 > l0) bytes += (size_t)SCAN_CHUNKS * ((size_t)hp->d_inner * hp->d_state + hp->ssm_n_head) * 4;
     return bytes;
 }
 
@@ -1423,6 +1767,9 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
          dalloc(c, &c->att_part, (size_t)hp->n_head * ATT_MAX_SPLITS * (hp->head_dim + 2) * 4, err, err_len) && dalloc(c, &c->so, B * D * 4, err, err_len) &&
          dalloc(c, &c->ao, B * D * 4, err, err_len) && dalloc(c, &c->g, B * hp->n_ff * 4, err, err_len) && dalloc(c, &c->up, B * hp->n_ff * 4, err, err_len) &&
          dalloc(c, &c->fo, B * D * 4, err, err_len) && dalloc(c, &c->hin, B * D * 4, err, err_len);
+    if (ok && nl > 0 && B >= 128) // the chunked prefill scan (chunks of 64+ tokens)
+        ok = dalloc(c, &c->scan_cs, (size_t)SCAN_CHUNKS * hp->d_inner * hp->d_state * 4, err, err_len) &&
+             dalloc(c, &c->scan_decay, (size_t)SCAN_CHUNKS * hp->ssm_n_head * 4, err, err_len);
     if (ok && head)
         ok = dalloc(c, &c->logits, B * (size_t)hp->n_vocab * 4, err, err_len) && dalloc(c, &c->s_work, (size_t)hp->n_vocab * 4, err, err_len) &&
              dalloc(c, &c->s_in, sizeof(fh1_gpu_sample), err, err_len) && dalloc(c, &c->s_out, 4, err, err_len);
@@ -1447,20 +1794,28 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
             ok = false;
         }
     }
-    // tensor cores for prefill unless FALCON_H1_CUDA_TC=0 (the oracle check runs both ways)
-    const char *tc = getenv("FALCON_H1_CUDA_TC");
-    c->tensor_cores = !(tc && !strcmp(tc, "0")) && prop.major >= 8 && p.n_batch >= TC_MIN_T;
-    if (ok && c->tensor_cores) {
-        size_t most = 0; // largest matrix that is not BF16 (BF16 weights feed the MMAs as they are)
+    // tensor cores for prefill unless FALCON_H1_CUDA_TC=0 (the oracle check runs both ways);
+    // FALCON_H1_CUDA_TC=bf16 trades f32-grade activations for speed
+    // the tiled prefill attention takes up to 136 KiB of shared memory (head_dim 256)
+    cudaFuncSetAttribute(k_attn_tiled<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem<1>(64));
+    cudaFuncSetAttribute(k_attn_tiled<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem<2>(128));
+    cudaFuncSetAttribute(k_attn_tiled<4>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem<4>(256));
+    c->tc_mode = prop.major >= 8 && p.n_batch >= TC_MIN_T ? tc_mode_from_env() : TC_OFF;
+    if (ok && c->tc_mode != TC_OFF) {
+        c->wgmma = tc_kernels_setup(prop);
+        size_t most = 0, widest_k = 0; // largest matrix not fed as it is (see direct_bf16), widest input
         auto need = [&](const fh1_matrix &w) {
-            if (w.type != GGML_TYPE_BF16 && (size_t)w.rows * w.cols > most) most = (size_t)w.rows * w.cols;
+            widest_k = std::max(widest_k, (size_t)pad8(w.cols));
+            if (!direct_bf16(w.type, w.cols)) most = std::max(most, (size_t)w.rows * pad8(w.cols));
         };
         if (head) need(m->output);
         for (int i = l0; i < l1; i++) {
             const fh1_layer *l = &m->layers[i];
             for (const fh1_matrix *w : mats_of(l)) need(*w);
         }
-        if (most) ok = dalloc(c, &c->w_hi, most * 2, err, err_len) && dalloc(c, &c->w_lo, most * 2, err, err_len);
+        const bool split = c->tc_mode == TC_SPLIT;
+        ok = dalloc(c, &c->x_hi, B * widest_k * 2, err, err_len) && (!split || dalloc(c, &c->x_lo, B * widest_k * 2, err, err_len));
+        if (ok && most) ok = dalloc(c, &c->w_hi, most * 2, err, err_len) && (!split || dalloc(c, &c->w_lo, most * 2, err, err_len));
     }
     if (ok && cudaDeviceSynchronize() != cudaSuccess) { // uploads (legacy stream) done before our stream runs
         snprintf(err, err_len, "CUDA: %s", cudaGetErrorString(cudaGetLastError()));
@@ -1568,19 +1923,76 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, fh1_cuda_params p, char *e
 
 static unsigned blocks(size_t n, unsigned t = 256);
 
+// FALCON_H1_CUDA_PROFILE=1: events around the prefill GEMMs and their operand splits, summed and
+// printed to stderr after each forward (bench/gpu/bench.sh reads the tensor-core rate from it)
+static bool profiling() {
+    static const bool on = getenv("FALCON_H1_CUDA_PROFILE") && strcmp(getenv("FALCON_H1_CUDA_PROFILE"), "0");
+    return on;
+}
+static int prof_open(shard *c, int kind, double flops) {
+    if (!profiling()) return -1;
+    shard::mark m = {{}, {}, kind, flops};
+    cudaEventCreate(&m.a);
+    cudaEventCreate(&m.b);
+    cudaEventRecord(m.a, c->stream);
+    c->prof.push_back(m);
+    return (int)c->prof.size() - 1;
+}
+static void prof_close(shard *c, int i) {
+    if (i >= 0) cudaEventRecord(c->prof[i].b, c->stream);
+}
+static void prof_report(shard *c, int T) {
+    if (c->prof.empty()) return;
+    double ms[5] = {0, 0, 0, 0, 0}, flops = 0;
+    for (shard::mark &m : c->prof) {
+        float t = 0;
+        cudaEventElapsedTime(&t, m.a, m.b);
+        ms[m.kind] += t;
+        flops += m.flops;
+        cudaEventDestroy(m.a);
+        cudaEventDestroy(m.b);
+    }
+    c->prof.clear();
+    if (ms[2] > 0)
+        fprintf(stderr, "profile T=%d: forward %.2f ms, GEMMs %.2f ms (%.1f%%) = %.1f TFLOP/s useful, operand splits %.2f ms, attention %.2f ms, scan %.2f ms\n", T,
+                ms[2], ms[1], 100.0 * ms[1] / ms[2], flops / (ms[1] * 1e9), ms[0], ms[3], ms[4]);
+}
+
+// prefill GEMM on tensor cores: split the operands to bf16 (weights only when not BF16), then the
+// MMA kernel with 128-token tiles, or 64 when that fills the GPU better (2 such blocks per SM)
+static void gemm_tc(shard *c, const dmat &W, const float *x, int T, float *y) {
+    const int N = W.rows, K = W.cols;
+    const bool xlo = c->tc_mode == TC_SPLIT;
+    int pm = prof_open(c, 0, 0);
+    k_split_act<<<std::min(blocks((size_t)T * pad8(K)), 65535u), 256, 0, c->stream>>>(x, T, K, c->x_hi, xlo ? c->x_lo : nullptr);
+    const __nv_bfloat16 *wh = (const __nv_bfloat16 *)W.data, *wl = nullptr;
+    int ldw = K;
+    if (!direct_bf16(W.type, K)) {
+        const bool exact = W.type == GGML_TYPE_BF16;
+        k_split_weights<<<std::min(blocks((size_t)N * pad8(K)), 65535u), 256, 0, c->stream>>>(W, c->w_hi, xlo && !exact ? c->w_lo : nullptr);
+        wh = c->w_hi;
+        wl = xlo && !exact ? c->w_lo : nullptr;
+        ldw = pad8(K);
+    }
+    prof_close(c, pm);
+    pm = prof_open(c, 1, 2.0 * T * N * K);
+    if (c->wgmma && T >= 64) {
+        if (wl) launch_gemm_wg<128, true, true>(c->stream, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
+        else if (xlo) launch_gemm_wg<128, true, false>(c->stream, c->x_hi, c->x_lo, wh, nullptr, ldw, N, K, T, y);
+        else launch_gemm_wg<128, false, false>(c->stream, c->x_hi, nullptr, wh, nullptr, ldw, N, K, T, y);
+        prof_close(c, pm);
+        return;
+    }
+    const int n_sm = c->n_sm, nt = (N + TC_BN - 1) / TC_BN, b128 = (T + 127) / 128 * nt, b64 = (T + 63) / 64 * nt;
+    const bool small = T <= 64 || 1.1 * ((b64 + 2 * n_sm - 1) / (2 * n_sm)) < (b128 + n_sm - 1) / n_sm;
+    if (small) launch_gemm_tc<64>(c->stream, xlo, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
+    else launch_gemm_tc<128>(c->stream, xlo, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
+    prof_close(c, pm);
+}
+
 static void matmul(shard *c, const dmat &W, const float *x, int T, float *y) {
-    if (T >= TC_MIN_T && c->tensor_cores) {
-        const __nv_bfloat16 *hi = (const __nv_bfloat16 *)W.data, *lo = nullptr;
-        if (W.type != GGML_TYPE_BF16) {
-            k_split_weights<<<min(blocks((size_t)W.rows * W.cols), 65535u), 256, 0, c->stream>>>(W, c->w_hi, c->w_lo);
-            hi = c->w_hi;
-            lo = c->w_lo;
-        }
-        const unsigned tblocks = (T + TC_BM - 1) / TC_BM;
-        if ((unsigned)((W.rows + 127) / 128) * tblocks >= 2u * c->n_sm)
-            k_gemm_tc<128><<<dim3((W.rows + 127) / 128, tblocks), 256, 0, c->stream>>>(hi, lo, W.rows, W.cols, x, T, y);
-        else
-            k_gemm_tc<64><<<dim3((W.rows + 63) / 64, tblocks), 256, 0, c->stream>>>(hi, lo, W.rows, W.cols, x, T, y);
+    if (T >= TC_MIN_T && c->tc_mode != TC_OFF) {
+        gemm_tc(c, W, x, T, y);
         return;
     }
     if (T == 1 && is16(W.type) && W.rb % 16 == 0) {
@@ -1597,18 +2009,39 @@ static void matmul(shard *c, const dmat &W, const float *x, int T, float *y) {
 
 static unsigned blocks(size_t n, unsigned t) { return (unsigned)((n + t - 1) / t); }
 
-// prefill: the tiled scan where N has an instance; decode (and other N): warp per (h, p)
+// prefill: the tiled scan where N has an instance, in chunks that run side by side when the
+// prompt is long enough to fill more of the GPU than one pass per (head, 16 channels) would;
+// decode (and other N): warp per (h, p)
+template <int NQ> static void scan_tiled(shard *c, const dlayer &l, float *ssm_state, int T) {
+    const fh1_hparams *hp = &c->m->hp;
+    const int H = hp->ssm_n_head, P = hp->ssm_head_dim, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim;
+    const unsigned base = (unsigned)(H * ((P + SCAN_P - 1) / SCAN_P));
+    int per_sm = 0;
+    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k_scan_tiled<NQ>, 64, 0);
+    // chunks: about two waves of resident blocks, each at least 64 tokens, at most SCAN_CHUNKS
+    int C = std::min({SCAN_CHUNKS, T / 64, (int)(2u * std::max(per_sm, 1) * c->n_sm / base)});
+    if (C < 2 || !c->scan_cs) {
+        k_scan_tiled<NQ><<<dim3(base, 1), 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd, T, nullptr, ssm_state, nullptr);
+        return;
+    }
+    const int L = (T + C - 1) / C;
+    C = (T + L - 1) / L;
+    k_scan_tiled<NQ><<<dim3(base, C), 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, nullptr, T, H, P, G, E, Cd, L, nullptr, c->scan_cs, c->scan_decay);
+    const size_t per_head = (size_t)P * hp->d_state;
+    k_scan_carry<<<blocks(per_head * H), 256, 0, c->stream>>>(c->scan_cs, c->scan_decay, ssm_state, C, H, per_head);
+    k_scan_tiled<NQ><<<dim3(base, C), 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd, L, c->scan_cs, nullptr, nullptr);
+}
+
 static void scan(shard *c, float *ssm_state, int T, int li) {
     const fh1_hparams *hp = &c->m->hp;
     const dlayer &l = c->L[li];
     const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim;
-    const unsigned grid = (unsigned)(H * ((P + SCAN_P - 1) / SCAN_P));
     if (T > 1) switch (N) {
-        case 16: k_scan_tiled<4><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
-        case 32: k_scan_tiled<8><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
-        case 64: k_scan_tiled<16><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
-        case 128: k_scan_tiled<32><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
-        case 256: k_scan_tiled<64><<<grid, 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd); return;
+        case 16: scan_tiled<4>(c, l, ssm_state, T); return;
+        case 32: scan_tiled<8>(c, l, ssm_state, T); return;
+        case 64: scan_tiled<16>(c, l, ssm_state, T); return;
+        case 128: scan_tiled<32>(c, l, ssm_state, T); return;
+        case 256: scan_tiled<64>(c, l, ssm_state, T); return;
         default: break;
         }
     k_scan<<<blocks((size_t)H * P * 32), 256, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, G, E, Cd);
@@ -1625,6 +2058,12 @@ static post_args post_args_for(shard *c, const dlayer &l, int li) {
 
 // attention of T tokens over layer li's KV cache. Decode at depth (or in the graph, which must
 // not depend on the position) splits the keys so every SM gets work, then merges.
+// an environment switch that is on unless set to 0
+static bool getenv_on(const char *name) {
+    const char *e = getenv(name);
+    return !(e && !strcmp(e, "0"));
+}
+
 static void attention(shard *c, int T, int pos0, bool graph, int li) {
     const fh1_hparams *hp = &c->m->hp;
     const int dh = hp->head_dim;
@@ -1632,6 +2071,11 @@ static void attention(shard *c, int T, int pos0, bool graph, int li) {
         const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
         k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
         k_attn_merge<<<hp->n_head, 128, 0, c->stream>>>(c->att_part, c->att, nsplit, c->io, dh);
+    } else if (T >= 16 && dh % 4 == 0 && dh <= 256 && getenv_on("FALCON_H1_CUDA_ATT_TILED")) {
+        const dim3 grid((T + ATQ - 1) / ATQ, hp->n_head);
+        if (dh <= 64) k_attn_tiled<1><<<grid, 256, att_tiled_smem<1>(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
+        else if (dh <= 128) k_attn_tiled<2><<<grid, 256, att_tiled_smem<2>(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
+        else k_attn_tiled<4><<<grid, 256, att_tiled_smem<4>(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
     } else {
         k_attn<<<T * hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, 1, nullptr);
     }
@@ -1759,10 +2203,14 @@ static void enqueue_forward(shard *c, int T, int pos0, bool graph, int logit_row
         // Mamba-2: conv with state → scan → gate/norm
         k_conv<<<blocks((size_t)T * Cd), 256, 0, c->stream>>>(c->zx, Din, E, Cd, K, T, l.conv_w, l.conv_b, conv_state, c->xbc);
         k_conv_state<<<blocks(Cd), 256, 0, c->stream>>>(c->zx, Din, E, Cd, K, T, conv_state);
+        int pm = T > 1 ? prof_open(c, 4, 0) : -1;
         scan(c, ssm_state, T, li);
+        prof_close(c, pm);
         k_gate<<<T * hp->n_group, 256, 0, c->stream>>>(c->y, c->zx, Din, E, hp->n_group, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
         // attention over the KV cache
+        pm = T > 1 ? prof_open(c, 3, 0) : -1;
         attention(c, T, pos0, graph, li);
+        prof_close(c, pm);
         // output projections, then x' = x + (s + a)
         matmul(c, l.ssm_out, c->y, T, c->so);
         matmul(c, l.wo, c->att, T, c->ao);
@@ -1827,7 +2275,9 @@ extern "C" int fh1_cuda_forward(fh1_cuda *cu, const int32_t *tokens, int T, int 
             }
             CK(cudaGraphLaunch(exec, c->stream));
         } else {
+            const int pm = T > 1 ? prof_open(c, 2, 0) : -1;
             enqueue_forward(c, T, pos0, false, lr, smp);
+            prof_close(c, pm);
         }
         if (!last) CK(cudaEventRecord(c->done, c->stream));
         prev = c;
@@ -1844,6 +2294,7 @@ extern "C" int fh1_cuda_forward(fh1_cuda *cu, const int32_t *tokens, int T, int 
     if (!cu->head && x_out) CK(cudaMemcpyAsync(x_out, c->x, xbytes, cudaMemcpyDeviceToHost, c->stream));
     CK(cudaStreamSynchronize(c->stream));
     CK(cudaGetLastError());
+    for (shard *p : cu->parts) prof_report(p, T);
     return 1;
 }
 
