@@ -1374,25 +1374,22 @@ __global__ void __launch_bounds__(256, BM == 64 ? 2 : 1) k_gemm_tc(const __nv_bf
     float acc[MI][NI][4] = {};
     const int KT = (K + TC_BK - 1) / TC_BK;
 
-    // one stage: every thread copies 16-byte chunks (8 bf16) of the A and B tiles
+    // rows [row0, row0 + rows) of an operand (hi, and lo lo_off further on) for k0..k0+31, in
+    // 16-byte chunks (8 bf16); rows past limit and k past K are zero-filled
+    auto copy_rows = [&](__nv_bfloat16 *dst, int lo_off, const __nv_bfloat16 *hi, const __nv_bfloat16 *lo, int rows, int row0, int limit, int ld, int k0) {
+        for (int c = threadIdx.x; c < rows * 4; c += 256) {
+            const int r = c / 4, k = k0 + (c % 4) * 8;
+            const bool in = row0 + r < limit && k < K;
+            const size_t off = in ? (size_t)(row0 + r) * ld + k : 0;
+            cp_async16(dst + r * TC_LD + (c % 4) * 8, hi + off, in);
+            if (lo) cp_async16(dst + lo_off + r * TC_LD + (c % 4) * 8, lo + off, in);
+        }
+    };
+    // one stage: the A tile (tokens) and the B tile (weight rows)
     auto load = [&](int stage, int kt) {
         __nv_bfloat16 *s = sm + stage * STAGE;
-        const int k0 = kt * TC_BK;
-        for (int c = threadIdx.x; c < BM * 4; c += 256) {
-            const int r = c / 4, k = k0 + (c % 4) * 8, t = t0 + r;
-            const bool in = t < T && k < K;
-            const size_t off = in ? (size_t)t * ldx + k : 0;
-            cp_async16(s + r * TC_LD + (c % 4) * 8, xh + off, in);
-            if (XLO) cp_async16(s + A_TILE + r * TC_LD + (c % 4) * 8, xl + off, in);
-        }
-        __nv_bfloat16 *sb = s + A_TILE * (XLO ? 2 : 1);
-        for (int c = threadIdx.x; c < TC_BN * 4; c += 256) {
-            const int r = c / 4, k = k0 + (c % 4) * 8, n = n0 + r;
-            const bool in = n < N && k < K;
-            const size_t off = in ? (size_t)n * ldw + k : 0;
-            cp_async16(sb + r * TC_LD + (c % 4) * 8, wh + off, in);
-            if (WLO) cp_async16(sb + B_TILE + r * TC_LD + (c % 4) * 8, wl + off, in);
-        }
+        copy_rows(s, A_TILE, xh, XLO ? xl : nullptr, BM, t0, T, ldx, kt * TC_BK);
+        copy_rows(s + A_TILE * (XLO ? 2 : 1), B_TILE, wh, WLO ? wl : nullptr, TC_BN, n0, N, ldw, kt * TC_BK);
     };
     for (int s = 0; s < STAGES - 1; s++) {
         if (s < KT) load(s, s);
