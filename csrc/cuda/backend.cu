@@ -5,9 +5,9 @@
 // so results match the CPU engine and HF transformers to f32 rounding.
 //
 // Decode: warp-per-row GEMVs, a warp-per-(head, p) scan step, split-K attention, all captured once
-// into a CUDA graph and replayed per token. Prefill: GEMMs on tensor cores with split-bf16 operands
-// (f32-grade results), a shared-memory tiled scan, and a warp-per-(token, head) online-softmax
-// attention on CUDA cores.
+// into a CUDA graph and replayed per token. Prefill: GEMMs on tensor cores (warpgroup MMAs on
+// Hopper, mma.sync elsewhere) with split-bf16 operands (f32-grade results), a shared-memory tiled
+// scan run in chunks side by side, and a tiled online-softmax attention on CUDA cores.
 
 #include <cuda_runtime.h>
 #include <cuda_fp16.h>
