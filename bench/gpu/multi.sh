@@ -3,6 +3,9 @@
 # on the GPU and the state round trip, every logits check against the HF reference (tiny fixtures)
 # or the one-GPU run (real shapes). Needs bench/gpu/data (node bench/gpu/prepare.mjs).
 cd "$(dirname "$0")/../.."
+# the CPU side of the comparisons keeps f32 activations in prefill, as the GPU does (not the VNNI
+# integer GEMM of Q8_0/Q4_K, which rounds them to 8 bits)
+export FALCON_H1_INT8_GEMM=0
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 source bench/gpu/build.sh
 gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm

@@ -418,6 +418,10 @@ static FH1_TARGET void SUF(mv_blocks)(const fh1_matrix *W, const float *x, int T
 }
 
 static void SUF(matmul)(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch) {
+#ifdef INT8_GEMM
+    /* integer prefill GEMM for the weight types the ISA file takes (returns 0 for others) */
+    if (T >= GEMM_MIN_T && scratch && INT8_GEMM(W, x, T, ldx, y, ldy, r0, r1, scratch)) return;
+#endif
     if (T >= GEMM_MIN_T && scratch) {
         SUF(gemm)(W, x, T, ldx, y, ldy, r0, r1, scratch);
         return;

@@ -1,8 +1,10 @@
 /* Built and run by int8-kernels.test.ts: every integer dot (AVX-512 VNNI, or AVX2 with
  * -DCHECK_AVX2, or NEON with -DCHECK_NEON) against the f32 dot of the reference-dequantized weights with the same 8-bit
  * activations. The integer part is exact, so the two may differ only by f32 rounding. Also: the
- * SIMD dequantizer of the prefill path equals the reference dequantizer bit for bit. Prints one
- * line per type; exit 1 on a mismatch, 77 when the CPU lacks the instructions. */
+ * SIMD dequantizer of the prefill path equals the reference dequantizer bit for bit. With AVX-512
+ * VNNI also the integer prefill GEMM (Q8_0, Q4_K) on 19 rows × 13 tokens (tails of both tiles)
+ * against the same f32 reference per output. Prints one line per check; exit 1 on a mismatch, 77
+ * when the CPU lacks the instructions. */
 #if defined(CHECK_NEON)
 #include "../../csrc/cpu/simd_neon.c"
 #define DOT(t) dot_##t##_i8
@@ -31,6 +33,49 @@ static float uniform(void) {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
     return (float)((rng >> 11) * (1.0 / 9007199254740992.0));
 }
+
+#if !defined(CHECK_NEON) && !defined(CHECK_AVX2)
+/* int8_gemm for one weight type: every output against Σ dequantized w · (8-bit activation) */
+static int check_gemm(int type, const char *name) {
+    enum { GK = 512, GR = 19, GT = 13 };
+    static float w[GR][GK], wd[GK], x[GT][GK], y[GT][GR], xa[GK];
+    static uint8_t rows[GR][GK * 2];
+    static int8_t q8[GK];
+    static float ad[GK / QK8_0], adsum[GK / QK8_0];
+    static float scratch[FH1_GEMM_SCRATCH(GK)];
+    size_t rb = 0;
+    for (int r = 0; r < GR; r++) {
+        for (int i = 0; i < GK; i++) w[r][i] = (uniform() - 0.5f) * (uniform() > 0.98f ? 12.0f : 1.0f);
+        rb = fh1_quantize_row(type, w[r], rows[r], GK);
+    }
+    for (int t = 0; t < GT; t++)
+        for (int i = 0; i < GK; i++) x[t][i] = (uniform() - 0.5f) * (t % 2 ? 4.0f : 1.0f);
+    uint8_t *packed = malloc(rb * GR);
+    for (int r = 0; r < GR; r++) memcpy(packed + rb * r, rows[r], rb);
+    const fh1_matrix W = {packed, type, GR, GK, rb};
+    if (!int8_gemm(&W, &x[0][0], GT, GK, &y[0][0], GR, 0, GR, scratch)) {
+        printf("MISMATCH GEMM %s not taken\n", name);
+        free(packed);
+        return 1;
+    }
+    double worst = 0.0;
+    for (int t = 0; t < GT; t++) {
+        quantize_act_32(x[t], GK, q8, ad, adsum);
+        for (int i = 0; i < GK; i++) xa[i] = q8[i] * ad[i / QK8_0];
+        for (int r = 0; r < GR; r++) {
+            fh1_dequantize_row(type, rows[r], wd, GK);
+            double ref = 0.0, mag = 0.0;
+            for (int i = 0; i < GK; i++) ref += (double)wd[i] * xa[i], mag += fabs((double)wd[i] * xa[i]);
+            const double rel = fabs(y[t][r] - ref) / mag;
+            if (rel > worst) worst = rel;
+        }
+    }
+    free(packed);
+    const int ok = worst <= 1e-5;
+    printf("%s GEMM %s max |int - f32| / sum|terms| = %.2e\n", ok ? "ok" : "MISMATCH", name, worst);
+    return !ok;
+}
+#endif
 
 int main(void) {
     if (!usable()) return 77;
@@ -88,5 +133,9 @@ int main(void) {
         bad |= !ok;
         printf("%s %s max |int - f32| / sum|terms| = %.2e%s\n", ok ? "ok" : "MISMATCH", names[ti], worst, deq_bad ? ", SIMD dequantize differs from the reference" : ", SIMD dequantize bit-identical");
     }
+#if !defined(CHECK_NEON) && !defined(CHECK_AVX2)
+    bad |= check_gemm(GGML_TYPE_Q8_0, "Q8_0");
+    bad |= check_gemm(GGML_TYPE_Q4_K, "Q4_K");
+#endif
     return bad;
 }
