@@ -4,7 +4,7 @@
 # or the one-GPU run (real shapes). Needs bench/gpu/data (node bench/gpu/prepare.mjs).
 cd "$(dirname "$0")/../.."
 # the CPU side of the comparisons keeps f32 activations in prefill, as the GPU does (not the VNNI
-# integer GEMM of Q8_0/Q4_K, which rounds them to 8 bits)
+# integer GEMM of Q8_0/Q4_K/Q6_K, which rounds them to 8 bits)
 export FALCON_H1_INT8_GEMM=0
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 source bench/gpu/build.sh

@@ -3,7 +3,7 @@
 # Data: node bench/gpu/prepare.mjs (on a machine with Node), then carry bench/gpu/data to the GPU machine.
 cd "$(dirname "$0")/../.."
 # the CPU side of the comparisons keeps f32 activations in prefill, as the GPU does (not the VNNI
-# integer GEMM of Q8_0/Q4_K, which rounds them to 8 bits)
+# integer GEMM of Q8_0/Q4_K/Q6_K, which rounds them to 8 bits)
 export FALCON_H1_INT8_GEMM=0
 set -x
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader

@@ -335,7 +335,7 @@ static VNNI_TARGET float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, cons
 #define INT8_READY() has_vnni()
 #include "int8_dispatch.h"
 
-/* Prefill (T >= GEMM_MIN_T) with Q8_0 or Q4_K weights: an integer GEMM with 8-bit activations
+/* Prefill (T >= GEMM_MIN_T) with Q8_0, Q4_K or Q6_K weights: an integer GEMM with 8-bit activations
  * (one scale per 32 elements, as decode's Q8_0 dot). Per block of 192 tokens the activations are
  * quantized once; per panel of 16 weight rows the codes are repacked so that one 64-byte load holds
  * 4 consecutive codes of each row (wq[k/4][row][4]), with per (32-element block, row) factors.
@@ -344,20 +344,37 @@ static VNNI_TARGET float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, cons
  * in 8 instructions where the f32 GEMM needs 32 FMAs. vpdpbusd multiplies unsigned by signed bytes:
  *   Q8_0: signed codes w, activations stored as q + 128: Σ w·q = acc − 128·Σ w  (ws, exact), × d·d_a;
  *   Q4_K: unsigned codes 0..15, signed activations: Σ (d·sc·w − dmin·m)·d_a·q
- *         = acc·(d·sc)·d_a − (dmin·m)·(d_a·Σ q)  (dsum from the quantizer). */
+ *         = acc·(d·sc)·d_a − (dmin·m)·(d_a·Σ q)  (dsum from the quantizer);
+ *   Q6_K: codes w − 32 as Q8_0's, with a scale per 16 codes: two accumulators per block. */
 #define I8G_TB 192 /* tokens per activation block (the panel is repacked once per block) */
 #define I8G_NT 8  /* tokens per microkernel step */
 /* panel of rows r..r+nr-1 (zero rows past nr): codes, scale f1[b][row] and Q8_0's 128·Σw (ws) or
  * Q4_K's min term f2[b][row]; 32 codes of a block come out of one vector, then 8 word stores */
-static VNNI_TARGET void i8g_panel(const fh1_matrix *W, int r, int nr, int nb, uint8_t *wq, float *f1, int32_t *ws, float *f2) {
+static VNNI_TARGET void i8g_panel(const fh1_matrix *W, int r, int nr, int nb, uint8_t *wq, float *f1, int32_t *ws, float *f2, int32_t *ws2) {
     const __m256i nib = _mm256_set1_epi8(0x0F), ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
     for (int i = 0; i < 16; i++) {
         const uint8_t *row = i < nr ? (const uint8_t *)W->data + (size_t)(r + i) * W->row_bytes : NULL;
         for (int b = 0; b < nb; b++) {
             __m256i c = _mm256_setzero_si256();
             float s = 0.0f, m = 0.0f;
-            int sum = 0;
-            if (row && W->type == GGML_TYPE_Q8_0) {
+            int sum = 0, sum2 = 0;
+            if (row && W->type == GGML_TYPE_Q6_K) { /* 32 codes of quarter g of half h, two scales of 16 */
+                const block_q6_K *q = (const block_q6_K *)row + b / 8;
+                const int h = (b % 8) / 4, g = b % 4;
+                const __m256i ql = _mm256_loadu_si256((const __m256i *)(q->ql + 64 * h + 32 * (g % 2)));
+                const __m256i qh = _mm256_loadu_si256((const __m256i *)(q->qh + 32 * h));
+                const __m256i lo = _mm256_and_si256(g < 2 ? ql : _mm256_srli_epi16(ql, 4), nib);
+                const __m256i hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), _mm256_set1_epi8(3)), 4);
+                c = _mm256_sub_epi8(_mm256_or_si256(lo, hi), _mm256_set1_epi8(32));
+                const float d = _cvtsh_ss(q->d);
+                s = d * q->scales[8 * h + 2 * g];
+                m = d * q->scales[8 * h + 2 * g + 1];
+                const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, c), ones16); /* 8 sums of 4 codes */
+                int32_t p8[8];
+                _mm256_storeu_si256((__m256i *)p8, p);
+                sum = p8[0] + p8[1] + p8[2] + p8[3];
+                sum2 = p8[4] + p8[5] + p8[6] + p8[7];
+            } else if (row && W->type == GGML_TYPE_Q8_0) {
                 const block_q8_0 *q = (const block_q8_0 *)row + b;
                 c = _mm256_loadu_si256((const __m256i *)q->qs);
                 s = _cvtsh_ss(q->d);
@@ -380,6 +397,7 @@ static VNNI_TARGET void i8g_panel(const fh1_matrix *W, int r, int nr, int nb, ui
             f1[16 * b + i] = s;
             ws[16 * b + i] = 128 * sum;
             f2[16 * b + i] = m;
+            ws2[16 * b + i] = 128 * sum2;
         }
     }
 }
@@ -390,55 +408,70 @@ static VNNI_TARGET void i8g_to_unsigned(uint8_t *q, int K) {
         _mm512_mask_storeu_epi8(q + k, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, q + k), _mm512_set1_epi8((char)0x80)));
     }
 }
-/* 16 rows × I8G_NT tokens; q8: Q8_0 (else Q4_K), both specialised through the inlining */
-static inline __attribute__((always_inline)) VNNI_TARGET void i8g_kernel(int q8, const uint8_t *wq, const float *f1, const int32_t *ws, const float *f2, int nb, const uint8_t *xq,
-                                                                        const float *xd, const float *xs, int K, float *y, int ldy, int nt, __mmask16 rows) {
+/* 16 rows × I8G_NT tokens, specialised per weight type through the inlining:
+ *   I8G_Q8_0: signed codes, unsigned activations; (acc − 128·Σw)·d·d_a
+ *   I8G_Q4_K: unsigned codes, signed activations; acc·(d·sc)·d_a − (dmin·m)·(d_a·Σq)
+ *   I8G_Q6_K: signed codes (q − 32), unsigned activations, a scale per 16: two accumulators */
+enum { I8G_Q4_K, I8G_Q8_0, I8G_Q6_K };
+static inline __attribute__((always_inline)) VNNI_TARGET void i8g_kernel(int mode, const uint8_t *wq, const float *f1, const int32_t *ws, const float *f2, const int32_t *ws2, int nb,
+                                                                        const uint8_t *xq, const float *xd, const float *xs, int K, float *y, int ldy, int nt, __mmask16 rows) {
     __m512 f[I8G_NT];
     for (int t = 0; t < I8G_NT; t++) f[t] = _mm512_setzero_ps();
     for (int b = 0; b < nb; b++) {
-        __m512i a[I8G_NT];
-        for (int t = 0; t < I8G_NT; t++) a[t] = _mm512_setzero_si512();
+        __m512i a[I8G_NT], a2[I8G_NT];
+        for (int t = 0; t < I8G_NT; t++) a[t] = a2[t] = _mm512_setzero_si512();
         for (int kk = 0; kk < 8; kk++) {
             const __m512i w = _mm512_loadu_si512((const void *)(wq + (size_t)(8 * b + kk) * 64));
             for (int t = 0; t < I8G_NT; t++) {
                 int32_t v;
                 memcpy(&v, xq + (size_t)t * K + 32 * b + 4 * kk, 4);
-                a[t] = q8 ? _mm512_dpbusd_epi32(a[t], _mm512_set1_epi32(v), w) : _mm512_dpbusd_epi32(a[t], w, _mm512_set1_epi32(v));
+                const __m512i x4 = _mm512_set1_epi32(v);
+                if (mode == I8G_Q4_K) a[t] = _mm512_dpbusd_epi32(a[t], w, x4);
+                else if (mode == I8G_Q6_K && kk >= 4) a2[t] = _mm512_dpbusd_epi32(a2[t], x4, w);
+                else a[t] = _mm512_dpbusd_epi32(a[t], x4, w);
             }
         }
         const __m512 s = _mm512_loadu_ps(f1 + 16 * b);
-        if (q8) {
-            const __m512i o = _mm512_loadu_si512((const void *)(ws + 16 * b));
-            for (int t = 0; t < I8G_NT; t++)
-                f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(a[t], o)), _mm512_mul_ps(s, _mm512_set1_ps(xd[(size_t)t * (K / 32) + b])), f[t]);
-        } else {
+        if (mode == I8G_Q4_K) {
             const __m512 mn = _mm512_loadu_ps(f2 + 16 * b);
             for (int t = 0; t < I8G_NT; t++) {
                 f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[t]), _mm512_mul_ps(s, _mm512_set1_ps(xd[(size_t)t * (K / 32) + b])), f[t]);
                 f[t] = _mm512_fnmadd_ps(mn, _mm512_set1_ps(xs[(size_t)t * (K / 32) + b]), f[t]);
             }
+        } else {
+            const __m512i o = _mm512_loadu_si512((const void *)(ws + 16 * b));
+            for (int t = 0; t < I8G_NT; t++)
+                f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(a[t], o)), _mm512_mul_ps(s, _mm512_set1_ps(xd[(size_t)t * (K / 32) + b])), f[t]);
+            if (mode == I8G_Q6_K) {
+                const __m512 s2 = _mm512_loadu_ps(f2 + 16 * b);
+                const __m512i o2 = _mm512_loadu_si512((const void *)(ws2 + 16 * b));
+                for (int t = 0; t < I8G_NT; t++)
+                    f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(a2[t], o2)), _mm512_mul_ps(s2, _mm512_set1_ps(xd[(size_t)t * (K / 32) + b])), f[t]);
+            }
         }
     }
     for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(y + (size_t)t * ldy, rows, f[t]);
 }
-static VNNI_TARGET void i8g_kernel_q8_0(const uint8_t *wq, const float *f1, const int32_t *ws, const float *f2, int nb, const uint8_t *xq, const float *xd, const float *xs, int K, float *y, int ldy, int nt, __mmask16 rows) {
-    i8g_kernel(1, wq, f1, ws, f2, nb, xq, xd, xs, K, y, ldy, nt, rows);
-}
-static VNNI_TARGET void i8g_kernel_q4_K(const uint8_t *wq, const float *f1, const int32_t *ws, const float *f2, int nb, const uint8_t *xq, const float *xd, const float *xs, int K, float *y, int ldy, int nt, __mmask16 rows) {
-    i8g_kernel(0, wq, f1, ws, f2, nb, xq, xd, xs, K, y, ldy, nt, rows);
-}
+#define I8G_KERNEL(name, mode)                                                                                                                 \
+    static VNNI_TARGET void name(const uint8_t *wq, const float *f1, const int32_t *ws, const float *f2, const int32_t *ws2, int nb, const uint8_t *xq, \
+                                 const float *xd, const float *xs, int K, float *y, int ldy, int nt, __mmask16 rows) {                                  \
+        i8g_kernel(mode, wq, f1, ws, f2, ws2, nb, xq, xd, xs, K, y, ldy, nt, rows);                                                                     \
+    }
+I8G_KERNEL(i8g_kernel_q4_K, I8G_Q4_K)
+I8G_KERNEL(i8g_kernel_q8_0, I8G_Q8_0)
+I8G_KERNEL(i8g_kernel_q6_K, I8G_Q6_K)
 static int int8_gemm_state = -1; /* FALCON_H1_INT8_GEMM=0: prefill through the f32 GEMM (comparisons) */
 static int int8_gemm(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch) {
-    const int K = W->cols, nb = K / 32, q8 = W->type == GGML_TYPE_Q8_0;
+    const int K = W->cols, nb = K / 32, q8 = W->type == GGML_TYPE_Q8_0, q6 = W->type == GGML_TYPE_Q6_K;
     if (int8_gemm_state < 0) {
         const char *e = getenv("FALCON_H1_INT8_GEMM");
         int8_gemm_state = !(e && !strcmp(e, "0"));
     }
-    if (!int8_gemm_state || !(q8 ? K % 32 == 0 : W->type == GGML_TYPE_Q4_K && K % QK_K == 0) || K > INT_DOT_MAX_K || !has_vnni()) return 0;
-    /* scratch (FH1_GEMM_SCRATCH(K) floats = 288·K bytes): activations 192·K + 2·192·K/32·4, panel 16·K + 3·16·K/32·4 = 262·K */
+    if (!int8_gemm_state || !(q8 ? K % 32 == 0 : (W->type == GGML_TYPE_Q4_K || q6) && K % QK_K == 0) || K > INT_DOT_MAX_K || !has_vnni()) return 0;
+    /* scratch (FH1_GEMM_SCRATCH(K) floats = 288·K bytes): activations 192·K + 2·192·K/32·4, panel 16·K + 4·16·K/32·4 = 264·K */
     uint8_t *xq = (uint8_t *)scratch, *wq = xq + (size_t)I8G_TB * K;
     float *xd = (float *)(wq + (size_t)16 * K), *xs = xd + (size_t)I8G_TB * nb, *f1 = xs + (size_t)I8G_TB * nb, *f2 = f1 + (size_t)16 * nb;
-    int32_t *ws = (int32_t *)(f2 + (size_t)16 * nb);
+    int32_t *ws = (int32_t *)(f2 + (size_t)16 * nb), *ws2 = ws + (size_t)16 * nb;
     for (int t0 = 0; t0 < T; t0 += I8G_TB) {
         const int n = T - t0 < I8G_TB ? T - t0 : I8G_TB, np = (n + I8G_NT - 1) / I8G_NT * I8G_NT;
         for (int t = 0; t < np; t++) { /* tokens past n: zero codes and scales */
@@ -449,16 +482,20 @@ static int int8_gemm(const fh1_matrix *W, const float *x, int T, int ldx, float 
                 memset(xd + (size_t)t * nb, 0, sizeof(float) * nb);
                 memset(xs + (size_t)t * nb, 0, sizeof(float) * nb);
             }
-            if (q8) i8g_to_unsigned(q, K);
+            if (q8 || q6) i8g_to_unsigned(q, K);
         }
         for (int r = r0; r < r1; r += 16) {
             const int nr = r1 - r < 16 ? r1 - r : 16;
-            i8g_panel(W, r, nr, nb, wq, f1, ws, f2);
+            i8g_panel(W, r, nr, nb, wq, f1, ws, f2, ws2);
             for (int t = 0; t < n; t += I8G_NT) {
                 const int m = n - t < I8G_NT ? n - t : I8G_NT;
                 float *yt = y + (size_t)(t0 + t) * ldy + r;
-                if (q8) i8g_kernel_q8_0(wq, f1, ws, f2, nb, xq + (size_t)t * K, xd + (size_t)t * nb, xs + (size_t)t * nb, K, yt, ldy, m, (__mmask16)((1u << nr) - 1));
-                else i8g_kernel_q4_K(wq, f1, ws, f2, nb, xq + (size_t)t * K, xd + (size_t)t * nb, xs + (size_t)t * nb, K, yt, ldy, m, (__mmask16)((1u << nr) - 1));
+                const uint8_t *xt = xq + (size_t)t * K;
+                const float *dt = xd + (size_t)t * nb, *st = xs + (size_t)t * nb;
+                const __mmask16 live = (__mmask16)((1u << nr) - 1);
+                if (q8) i8g_kernel_q8_0(wq, f1, ws, f2, ws2, nb, xt, dt, st, K, yt, ldy, m, live);
+                else if (q6) i8g_kernel_q6_K(wq, f1, ws, f2, ws2, nb, xt, dt, st, K, yt, ldy, m, live);
+                else i8g_kernel_q4_K(wq, f1, ws, f2, ws2, nb, xt, dt, st, K, yt, ldy, m, live);
             }
         }
     }

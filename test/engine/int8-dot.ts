@@ -1,8 +1,8 @@
 // Decode (T < 8 tokens) with quantized weights takes the 8-bit-activation integer dots where the
 // CPU has them (AVX-512 VNNI, or AVX2's vpmaddubsw: every block type); prefill (T ≥ 8) takes the f32 GEMM over
-// dequantized weights, except Q8_0 and Q4_K with AVX-512 VNNI, whose integer GEMM rounds the
-// activations per 32 elements too (Q8_0 prefill and decode then agree to 2e-7; Q4_K decode rounds
-// per 256). Both must agree up to the activation rounding. This random 8-layer model
+// dequantized weights, except Q8_0, Q4_K and Q6_K with AVX-512 VNNI, whose integer GEMM rounds the
+// activations per 32 elements too (Q8_0 prefill and decode then agree to 2e-7; the K-quants'
+// decode rounds per 256). Both must agree up to the activation rounding. This random 8-layer model
 // amplifies rounding (its Q8_0 weights alone move the logits by 2.4e-2 of their scale), so the
 // measured gaps are Q8_0 2.5e-2, Q4_0 3.9e-2, Q4_1 3.2e-2, Q5_0 3.4e-2, Q5_1 2.9e-2, Q2_K 5.9e-2,
 // Q3_K 5.2e-2, Q4_K 4.7e-2, Q5_K 4.8e-2, Q6_K 7.2e-2 (≤ 1.7e-6 before the integer dots existed,

@@ -14,7 +14,7 @@ import { MINI256 } from '../helpers/mini-shape.js';
 
 const ROOT = resolve(__dirname, '..', '..');
 // The ARM prefill is the f32 GEMM; the x86 one takes it too here (not the VNNI integer GEMM of
-// Q8_0/Q4_K, which int8-kernels.test.ts checks), so the two differ only in summation order.
+// Q8_0/Q4_K/Q6_K, which int8-kernels.test.ts checks), so the two differ only in summation order.
 process.env.FALCON_H1_INT8_GEMM = '0';
 const haveCross = spawnSync('sh', ['-c', 'command -v aarch64-linux-gnu-gcc && command -v qemu-aarch64'], { encoding: 'utf8' }).status === 0;
 if (!haveCross) console.log('neon.test: aarch64-linux-gnu-gcc or qemu-aarch64 not installed: the NEON oracle is skipped');
