@@ -335,7 +335,7 @@ static VNNI_TARGET float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, cons
 #define INT8_READY() has_vnni()
 #include "int8_dispatch.h"
 
-/* Prefill (T >= GEMM_MIN_T) with Q8_0, Q4_K or Q6_K weights: an integer GEMM with 8-bit activations
+/* Prefill (T >= GEMM_MIN_T) with Q8_0, Q4_0/Q4_1/Q5_0/Q5_1, Q4_K, Q5_K or Q6_K weights: an integer GEMM with 8-bit activations
  * (one scale per 32 elements, as decode's Q8_0 dot). Per block of 192 tokens the activations are
  * quantized once; per panel of 16 weight rows the codes are repacked so that one 64-byte load holds
  * 4 consecutive codes of each row (wq[k/4][row][4]), with per (32-element block, row) factors.
@@ -344,7 +344,8 @@ static VNNI_TARGET float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, cons
  * in 8 instructions where the f32 GEMM needs 32 FMAs. vpdpbusd multiplies unsigned by signed bytes:
  *   Q8_0: signed codes w, activations stored as q + 128: Σ w·q = acc − 128·Σ w  (ws, exact), × d·d_a;
  *   Q4_K: unsigned codes 0..15, signed activations: Σ (d·sc·w − dmin·m)·d_a·q
- *         = acc·(d·sc)·d_a − (dmin·m)·(d_a·Σ q)  (dsum from the quantizer);
+ *         = acc·(d·sc)·d_a − (dmin·m)·(d_a·Σ q)  (dsum from the quantizer); Q5_K alike with
+ *         5-bit codes, and the 32-element blocks Q4_0/Q4_1/Q5_0/Q5_1 with values q·d + MIN;
  *   Q6_K: codes w − 32 as Q8_0's, with a scale per 16 codes: two accumulators per block. */
 #define I8G_TB 192 /* tokens per activation block (the panel is repacked once per block) */
 #define I8G_NT 8  /* tokens per microkernel step */
@@ -381,15 +382,37 @@ static VNNI_TARGET void i8g_panel(const fh1_matrix *W, int r, int nr, int nb, ui
                 const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, c), ones16); /* 8 sums of 4 codes */
                 const __m128i h = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
                 sum = _mm_extract_epi32(h, 0) + _mm_extract_epi32(h, 1) + _mm_extract_epi32(h, 2) + _mm_extract_epi32(h, 3);
-            } else if (row) { /* Q4_K: sub-block b % 8 of super-block b / 8 (low nibbles for even, high for odd) */
-                const block_q4_K *q = (const block_q4_K *)row + b / 8;
-                const int j = b % 8;
+            } else if (row && (W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K)) {
+                /* sub-block j = b % 8 of super-block b / 8: low nibbles for even j, high for odd,
+                 * Q5_K's fifth bit j of qh; the two layouts differ only in where qs sits */
+                const int j = b % 8, q5 = W->type == GGML_TYPE_Q5_K;
+                const uint8_t *sb = row + (size_t)(b / 8) * (q5 ? sizeof(block_q5_K) : sizeof(block_q4_K));
+                const block_q4_K *q4 = (const block_q4_K *)sb;
+                const block_q5_K *q5b = (const block_q5_K *)sb;
                 uint8_t sc, mn;
-                fh1_k4_scale_min(j, q->scales, &sc, &mn);
-                const __m256i v = _mm256_loadu_si256((const __m256i *)(q->qs + 32 * (j / 2)));
+                fh1_k4_scale_min(j, q4->scales, &sc, &mn); /* d, dmin and scales sit alike in both */
+                const __m256i v = _mm256_loadu_si256((const __m256i *)((q5 ? q5b->qs : q4->qs) + 32 * (j / 2)));
                 c = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(v, 4) : v, nib);
-                s = _cvtsh_ss(q->d) * sc;
-                m = _cvtsh_ss(q->dmin) * mn;
+                if (q5) c = _mm256_or_si256(c, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(_mm256_loadu_si256((const __m256i *)q5b->qh), j), ones8), 4));
+                s = _cvtsh_ss(q4->d) * sc;
+                m = _cvtsh_ss(q4->dmin) * mn;
+            } else if (row) { /* 32-element blocks with values q·d + MIN */
+                switch (W->type) {
+#define Q32_CASE(T, TYPE)                                                      \
+    case TYPE: {                                                               \
+        const block_##T *q = (const block_##T *)row + b;                       \
+        c = CODES_##T(q);                                                      \
+        s = _cvtsh_ss(q->d);                                                   \
+        m = -(MIN_##T(q, s));                                                  \
+        break;                                                                 \
+    }
+                Q32_CASE(q4_0, GGML_TYPE_Q4_0)
+                Q32_CASE(q4_1, GGML_TYPE_Q4_1)
+                Q32_CASE(q5_0, GGML_TYPE_Q5_0)
+                Q32_CASE(q5_1, GGML_TYPE_Q5_1)
+#undef Q32_CASE
+                default: break;
+                }
             }
             uint32_t wd4[8];
             _mm256_storeu_si256((__m256i *)wd4, c);
@@ -463,11 +486,13 @@ I8G_KERNEL(i8g_kernel_q6_K, I8G_Q6_K)
 static int int8_gemm_state = -1; /* FALCON_H1_INT8_GEMM=0: prefill through the f32 GEMM (comparisons) */
 static int int8_gemm(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch) {
     const int K = W->cols, nb = K / 32, q8 = W->type == GGML_TYPE_Q8_0, q6 = W->type == GGML_TYPE_Q6_K;
+    const int kq = q6 || W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K;
+    const int b32 = q8 || W->type == GGML_TYPE_Q4_0 || W->type == GGML_TYPE_Q4_1 || W->type == GGML_TYPE_Q5_0 || W->type == GGML_TYPE_Q5_1;
     if (int8_gemm_state < 0) {
         const char *e = getenv("FALCON_H1_INT8_GEMM");
         int8_gemm_state = !(e && !strcmp(e, "0"));
     }
-    if (!int8_gemm_state || !(q8 ? K % 32 == 0 : (W->type == GGML_TYPE_Q4_K || q6) && K % QK_K == 0) || K > INT_DOT_MAX_K || !has_vnni()) return 0;
+    if (!int8_gemm_state || !(kq ? K % QK_K == 0 : b32 && K % 32 == 0) || K > INT_DOT_MAX_K || !has_vnni()) return 0;
     /* scratch (FH1_GEMM_SCRATCH(K) floats = 288·K bytes): activations 192·K + 2·192·K/32·4, panel 16·K + 4·16·K/32·4 = 264·K */
     uint8_t *xq = (uint8_t *)scratch, *wq = xq + (size_t)I8G_TB * K;
     float *xd = (float *)(wq + (size_t)16 * K), *xs = xd + (size_t)I8G_TB * nb, *f1 = xs + (size_t)I8G_TB * nb, *f2 = f1 + (size_t)16 * nb;

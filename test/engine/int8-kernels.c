@@ -2,7 +2,7 @@
  * -DCHECK_AVX2, or NEON with -DCHECK_NEON) against the f32 dot of the reference-dequantized weights with the same 8-bit
  * activations. The integer part is exact, so the two may differ only by f32 rounding. Also: the
  * SIMD dequantizer of the prefill path equals the reference dequantizer bit for bit. With AVX-512
- * VNNI also the integer prefill GEMM (Q8_0, Q4_K, Q6_K) on 19 rows × 13 tokens (tails of both tiles)
+ * VNNI also the integer prefill GEMM (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) on 19 rows × 13 tokens (tails of both tiles)
  * against the same f32 reference per output. Prints one line per check; exit 1 on a mismatch, 77
  * when the CPU lacks the instructions. */
 #if defined(CHECK_NEON)
@@ -137,6 +137,11 @@ int main(void) {
     bad |= check_gemm(GGML_TYPE_Q8_0, "Q8_0");
     bad |= check_gemm(GGML_TYPE_Q4_K, "Q4_K");
     bad |= check_gemm(GGML_TYPE_Q6_K, "Q6_K");
+    bad |= check_gemm(GGML_TYPE_Q5_K, "Q5_K");
+    bad |= check_gemm(GGML_TYPE_Q4_0, "Q4_0");
+    bad |= check_gemm(GGML_TYPE_Q4_1, "Q4_1");
+    bad |= check_gemm(GGML_TYPE_Q5_0, "Q5_0");
+    bad |= check_gemm(GGML_TYPE_Q5_1, "Q5_1");
 #endif
     return bad;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FileCursor } from '../../src/util/file-cursor.js';
@@ -15,8 +15,16 @@ export function modelDir(name: string): string {
   return join(MODELS, name);
 }
 
+// Every temp dir a test file makes is removed after its tests (test/helpers/cleanup.ts, a vitest
+// setup file): a full run writes several GB of converted and quantized models.
+const made: string[] = [];
 export function tempDir(prefix = 'falcon-h1-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 export function haveFixtures(): boolean {
