@@ -25,6 +25,13 @@ fh1_context_params fh1_context_default_params(void) {
     return p;
 }
 
+/* A device that was asked for by name cannot be used: the context goes, the reason stays in err. */
+static fh1_status refuse_device(fh1_context *c, char *err, size_t err_len, const char *why, const char *detail) {
+    snprintf(err, err_len, "%s%s", why, detail);
+    fh1_context_free(c);
+    return FH1_ERR_UNSUPPORTED;
+}
+
 static float *falloc(size_t n, int *ok) {
     float *p = calloc(n ? n : 1, sizeof(float));
     if (!p) *ok = 0;
@@ -130,17 +137,9 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
         else if (c->cuda)
             snprintf(c->backend, sizeof c->backend, "cuda %s (layers %d-%d; layers 0-%d and the head on cpu %s)", fh1_cuda_device_name(c->cuda), c->gpu_first,
                      hp->n_layer - 1, c->gpu_first - 1, c->simd->name);
-        else if (p.device == 1) {
-            snprintf(err, err_len, "cannot use CUDA: %s", cerr);
-            fh1_context_free(c);
-            return FH1_ERR_UNSUPPORTED;
-        }
+        else if (p.device == 1) return refuse_device(c, err, err_len, "cannot use CUDA: ", cerr);
 #else
-        if (p.device == 1) {
-            snprintf(err, err_len, "this build has no CUDA backend (nvcc was not found when it was built)");
-            fh1_context_free(c);
-            return FH1_ERR_UNSUPPORTED;
-        }
+        if (p.device == 1) return refuse_device(c, err, err_len, "this build has no CUDA backend (nvcc was not found when it was built)", "");
 #endif
     }
     /* Metal (macOS): every layer on the GPU, the weights shared with the mmap */
@@ -150,17 +149,9 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
         if (fh1_metal_available()) c->metal = fh1_metal_new(model, c->n_ctx, c->n_batch, c->kv_type == FH1_KV_F16, merr, sizeof merr);
         else snprintf(merr, sizeof merr, "no Metal device found");
         if (c->metal) snprintf(c->backend, sizeof c->backend, "metal %s", fh1_metal_device_name(c->metal));
-        else if (p.device == 2) {
-            snprintf(err, err_len, "cannot use Metal: %s", merr);
-            fh1_context_free(c);
-            return FH1_ERR_UNSUPPORTED;
-        }
+        else if (p.device == 2) return refuse_device(c, err, err_len, "cannot use Metal: ", merr);
 #else
-        if (p.device == 2) {
-            snprintf(err, err_len, "this build has no Metal backend (it is built on macOS only)");
-            fh1_context_free(c);
-            return FH1_ERR_UNSUPPORTED;
-        }
+        if (p.device == 2) return refuse_device(c, err, err_len, "this build has no Metal backend (it is built on macOS only)", "");
 #endif
     }
     *out = c;

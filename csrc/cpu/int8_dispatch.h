@@ -3,10 +3,16 @@
  * group sums), quantize_act_32, dot_<type>_i8 for every block type and INT8_READY() (whether this
  * CPU runs them), then includes this. Returns 0 for weights it does not take. */
 #define INT_DOT_MAX_K 32768
+/* the weight types with integer dots: 256-element K-quants and 32-element blocks */
+static inline int int8_kquant(int type) {
+    return type == GGML_TYPE_Q2_K || type == GGML_TYPE_Q3_K || type == GGML_TYPE_Q4_K || type == GGML_TYPE_Q5_K || type == GGML_TYPE_Q6_K;
+}
+static inline int int8_block32(int type) {
+    return type == GGML_TYPE_Q8_0 || type == GGML_TYPE_Q4_0 || type == GGML_TYPE_Q4_1 || type == GGML_TYPE_Q5_0 || type == GGML_TYPE_Q5_1;
+}
 static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1) {
     const int K = W->cols;
-    const int kq = W->type == GGML_TYPE_Q2_K || W->type == GGML_TYPE_Q3_K || W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K || W->type == GGML_TYPE_Q6_K;
-    const int b32 = W->type == GGML_TYPE_Q8_0 || W->type == GGML_TYPE_Q4_0 || W->type == GGML_TYPE_Q4_1 || W->type == GGML_TYPE_Q5_0 || W->type == GGML_TYPE_Q5_1;
+    const int kq = int8_kquant(W->type), b32 = int8_block32(W->type);
     if (!(kq ? K % QK_K == 0 : b32 && K % QK8_0 == 0) || K > INT_DOT_MAX_K || !INT8_READY()) return 0;
     int8_t q8[INT_DOT_MAX_K] __attribute__((aligned(64)));
     act_block ab[INT_DOT_MAX_K / QK_K];

@@ -486,8 +486,7 @@ I8G_KERNEL(i8g_kernel_q6_K, I8G_Q6_K)
 static int int8_gemm_state = -1; /* FALCON_H1_INT8_GEMM=0: prefill through the f32 GEMM (comparisons) */
 static int int8_gemm(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch) {
     const int K = W->cols, nb = K / 32, q8 = W->type == GGML_TYPE_Q8_0, q6 = W->type == GGML_TYPE_Q6_K;
-    const int kq = q6 || W->type == GGML_TYPE_Q4_K || W->type == GGML_TYPE_Q5_K;
-    const int b32 = q8 || W->type == GGML_TYPE_Q4_0 || W->type == GGML_TYPE_Q4_1 || W->type == GGML_TYPE_Q5_0 || W->type == GGML_TYPE_Q5_1;
+    const int kq = int8_kquant(W->type) && W->type != GGML_TYPE_Q2_K && W->type != GGML_TYPE_Q3_K, b32 = int8_block32(W->type);
     if (int8_gemm_state < 0) {
         const char *e = getenv("FALCON_H1_INT8_GEMM");
         int8_gemm_state = !(e && !strcmp(e, "0"));

@@ -81,7 +81,7 @@ struct shard {
     cudaEvent_t done; // the next part's stream waits on it before copying x
     int32_t *io, *h_io; // [pos0, tokens...] on the device and its pinned staging copy
     cudaGraphExec_t decode_graph, sample_graph;
-    bool graphs, fused_decode;
+    bool graphs, fused_decode, att_tiled; // FALCON_H1_CUDA_GRAPH / _FUSED / _ATT_TILED (all on by default)
     int gemv_r, gemv_w, gemv_bps, gemv_u, gemv_swiglu; // decode GEMV shape: 16-bit rows per block, warps per block, resident blocks per SM (0: one block per row group), loads in flight per row
     __nv_bfloat16 *w_hi, *w_lo;
     // GPU sampling (head part): arguments in, token out, a penalised copy of the logits row
@@ -769,7 +769,7 @@ __global__ void k_attn(const float *q, const void *kc, const void *vc, float *ou
 // shuffles for the maximum, and their partial sums meet once at the end.
 #define ATQ 64 // queries per block
 #define ATK 32 // keys per step
-template <int MC> __host__ __device__ constexpr int att_tiled_smem(int dh) { return (dh * (ATQ + 4) + dh * (ATK + 4) + ATK * dh + ATK * (ATQ + 4)) * 4; }
+__host__ __device__ constexpr int att_tiled_smem(int dh) { return (dh * (ATQ + 4) + dh * (ATK + 4) + ATK * dh + ATK * (ATQ + 4)) * 4; }
 template <int MC>
 __global__ void __launch_bounds__(256) k_attn_tiled(const float *q, const void *kc, const void *vc, float *out, int T, const int *dpos, int nh, int nkv, int dh, int n_ctx,
                                                      int layer, int kv_f16) {
@@ -1456,6 +1456,7 @@ template <int BM, bool XLO, bool WLO> static constexpr int tc_smem() {
 // MMA group in flight across the barrier, deeper rings and 256-row tiles were all slower.)
 // Built only for sm_90a; the host calls it on compute capability 9.x alone.
 #define WG_BM 128
+#define WG_BN 128
 #define WG_BK 64
 #define WG_ROWS_BYTES(r) ((r) * WG_BK * 2) // bytes of an r-row operand tile
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -1478,31 +1479,31 @@ template <int R> __device__ inline void wg_fence_acc(float (&d)[R]) {
 }
 #endif
 
-// stages that fit 227 KiB: a stage holds x_hi, [x_lo] (128 rows each), w_hi, [w_lo] (BN rows each)
-template <int BN, bool XLO, bool WLO> __host__ __device__ constexpr int wg_stage_bytes() {
-    return WG_ROWS_BYTES(WG_BM) * (1 + XLO) + WG_ROWS_BYTES(BN) * (1 + WLO);
+// stages that fit 227 KiB: a stage holds x_hi, [x_lo] (128 rows each), w_hi, [w_lo] (128 rows each)
+template <bool XLO, bool WLO> __host__ __device__ constexpr int wg_stage_bytes() {
+    return WG_ROWS_BYTES(WG_BM) * (1 + XLO) + WG_ROWS_BYTES(WG_BN) * (1 + WLO);
 }
-template <int BN, bool XLO, bool WLO> __host__ __device__ constexpr int wg_stages() { return 224 * 1024 / wg_stage_bytes<BN, XLO, WLO>() > 4 ? 4 : 224 * 1024 / wg_stage_bytes<BN, XLO, WLO>(); }
-template <int BN, bool XLO, bool WLO> static constexpr int wg_smem() { return wg_stages<BN, XLO, WLO>() * wg_stage_bytes<BN, XLO, WLO>() + 1024; }
+template <bool XLO, bool WLO> __host__ __device__ constexpr int wg_stages() { return 224 * 1024 / wg_stage_bytes<XLO, WLO>() > 4 ? 4 : 224 * 1024 / wg_stage_bytes<XLO, WLO>(); }
+template <bool XLO, bool WLO> static constexpr int wg_smem() { return wg_stages<XLO, WLO>() * wg_stage_bytes<XLO, WLO>() + 1024; }
 
-template <int BN, bool XLO, bool WLO>
+template <bool XLO, bool WLO>
 __global__ void __launch_bounds__(256, 1) k_gemm_wg(const __nv_bfloat16 *__restrict__ xh, const __nv_bfloat16 *__restrict__ xl, int ldx,
                                                     const __nv_bfloat16 *__restrict__ wh, const __nv_bfloat16 *__restrict__ wl, int ldw, int N, int K, int T,
                                                     float *__restrict__ y) {
 #ifdef FH1_WGMMA_BODY
-    constexpr int S = wg_stages<BN, XLO, WLO>(), SB = wg_stage_bytes<BN, XLO, WLO>(), XT = WG_ROWS_BYTES(WG_BM), WT = WG_ROWS_BYTES(BN);
+    constexpr int S = wg_stages<XLO, WLO>(), SB = wg_stage_bytes<XLO, WLO>(), XT = WG_ROWS_BYTES(WG_BM), WT = WG_ROWS_BYTES(WG_BN);
     static_assert(S >= 3, "two stages in flight while one is used");
     extern __shared__ unsigned char wg_raw[];
     unsigned char *sm = (unsigned char *)(((uintptr_t)wg_raw + 1023) & ~(uintptr_t)1023);
-    const int t0 = blockIdx.x * WG_BM, n0 = blockIdx.y * BN, wg = threadIdx.x / 128;
-    float d[BN / 2];
-    for (int i = 0; i < BN / 2; i++) d[i] = 0.0f;
+    const int t0 = blockIdx.x * WG_BM, n0 = blockIdx.y * WG_BN, wg = threadIdx.x / 128;
+    float d[WG_BN / 2];
+    for (int i = 0; i < WG_BN / 2; i++) d[i] = 0.0f;
     const int KT = (K + WG_BK - 1) / WG_BK;
     // Each thread copies the same 16-byte chunk column ch of rows r0 + 32i (i < 4) of every operand
     // tile, so its shared-memory offsets and row pointers are fixed: a stage costs 8-16 cp.async
     // and no address arithmetic (the loads are issued by the warps that issue the MMAs).
     // Stage layout: x_hi, [x_lo], w_hi, [w_lo]; row r at r·128 bytes, chunk ch at (ch ^ r % 8)·16.
-    static_assert(BN == 128 && WG_BM == 128, "4 rows of each tile per thread");
+    static_assert(WG_BN == 128 && WG_BM == 128, "4 rows of each tile per thread");
     const int r0 = threadIdx.x / 8, ch = threadIdx.x % 8, sw = r0 * 128 + ((ch ^ (r0 % 8)) * 16);
     size_t xo[4], wo[4];
     bool xin[4], win[4];
@@ -1552,7 +1553,7 @@ __global__ void __launch_bounds__(256, 1) k_gemm_wg(const __nv_bfloat16 *__restr
     asm volatile("cp.async.wait_group 0;\n");
     // accumulators as in mma.sync, per n8 chunk j: tokens g and g+8 of this warp's 16, rows 2q, 2q+1
     const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane / 4, q = lane % 4;
-    for (int j = 0; j < BN / 8; j++)
+    for (int j = 0; j < WG_BN / 8; j++)
         for (int h = 0; h < 2; h++) {
             const int t = t0 + wg * 64 + warp * 16 + g + 8 * h, n = n0 + 8 * j + 2 * q;
             if (t >= T) continue;
@@ -1569,6 +1570,12 @@ __global__ void __launch_bounds__(256, 1) k_gemm_wg(const __nv_bfloat16 *__restr
 
 // ---- host side ------------------------------------------------------------------------------
 
+// an environment switch that is on unless set to 0 (FALCON_H1_CUDA_GRAPH, _FUSED, _ATT_TILED, ...)
+static bool getenv_on(const char *name) {
+    const char *e = getenv(name);
+    return !(e && !strcmp(e, "0"));
+}
+
 static int tc_mode_from_env() {
     const char *e = getenv("FALCON_H1_CUDA_TC");
     if (e && !strcmp(e, "0")) return TC_OFF;
@@ -1583,27 +1590,26 @@ static bool direct_bf16(int type, int cols) { return type == GGML_TYPE_BF16 && c
 template <int BM, bool XLO, bool WLO> static void tc_allow_smem() {
     cudaFuncSetAttribute(k_gemm_tc<BM, XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, tc_smem<BM, XLO, WLO>());
 }
-template <int BN, bool XLO, bool WLO> static void wg_allow_smem() {
-    cudaFuncSetAttribute(k_gemm_wg<BN, XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, wg_smem<BN, XLO, WLO>());
+template <bool XLO, bool WLO> static void wg_allow_smem() {
+    cudaFuncSetAttribute(k_gemm_wg<XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, wg_smem<XLO, WLO>());
 }
 // returns whether the warpgroup-MMA GEMM can run here: a Hopper GPU and its sm_90a image in this
 // build (FALCON_H1_WGMMA=0 keeps the mma.sync kernel)
 static bool tc_kernels_setup(const cudaDeviceProp &prop) {
     tc_allow_smem<64, true, false>(), tc_allow_smem<64, true, true>(), tc_allow_smem<64, false, false>();
     tc_allow_smem<128, true, false>(), tc_allow_smem<128, true, true>(), tc_allow_smem<128, false, false>();
-    const char *e = getenv("FALCON_H1_WGMMA");
     cudaFuncAttributes fa = {};
-    if ((e && !strcmp(e, "0")) || prop.major != 9 || cudaFuncGetAttributes(&fa, k_gemm_wg<128, false, false>) != cudaSuccess || fa.binaryVersion != 90) {
+    if (!getenv_on("FALCON_H1_WGMMA") || prop.major != 9 || cudaFuncGetAttributes(&fa, k_gemm_wg<false, false>) != cudaSuccess || fa.binaryVersion != 90) {
         cudaGetLastError();
         return false;
     }
-    wg_allow_smem<128, true, false>(), wg_allow_smem<128, true, true>(), wg_allow_smem<128, false, false>();
+    wg_allow_smem<true, false>(), wg_allow_smem<true, true>(), wg_allow_smem<false, false>();
     return true;
 }
-template <int BN, bool XLO, bool WLO>
+template <bool XLO, bool WLO>
 static void launch_gemm_wg(cudaStream_t st, const __nv_bfloat16 *xh, const __nv_bfloat16 *xl, const __nv_bfloat16 *wh, const __nv_bfloat16 *wl, int ldw, int N, int K, int T, float *y) {
-    const dim3 grid((T + WG_BM - 1) / WG_BM, (N + BN - 1) / BN);
-    k_gemm_wg<BN, XLO, WLO><<<grid, 256, wg_smem<BN, XLO, WLO>(), st>>>(xh, xl, pad8(K), wh, wl, ldw, N, K, T, y);
+    const dim3 grid((T + WG_BM - 1) / WG_BM, (N + WG_BN - 1) / WG_BN);
+    k_gemm_wg<XLO, WLO><<<grid, 256, wg_smem<XLO, WLO>(), st>>>(xh, xl, pad8(K), wh, wl, ldw, N, K, T, y);
 }
 
 template <int BM, bool XLO, bool WLO>
@@ -1617,7 +1623,6 @@ template <int BM> static void launch_gemm_tc(cudaStream_t st, bool xlo, const __
     else launch_gemm_tc<BM, true, false>(st, xh, xl, wh, nullptr, ldw, N, K, T, y);
 }
 
-static bool fused_decode_enabled();
 struct shard;
 static void enqueue_sample(shard *c, const float *row);
 
@@ -1796,9 +1801,9 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
              dalloc(c, &c->s_in, sizeof(fh1_gpu_sample), err, err_len) && dalloc(c, &c->s_out, 4, err, err_len);
     if (ok) {
         c->tok = c->io + 1;
-        const char *gr = getenv("FALCON_H1_CUDA_GRAPH");
-        c->graphs = !(gr && !strcmp(gr, "0"));
-        c->fused_decode = fused_decode_enabled();
+        c->graphs = getenv_on("FALCON_H1_CUDA_GRAPH");
+        c->fused_decode = getenv_on("FALCON_H1_CUDA_FUSED");
+        c->att_tiled = getenv_on("FALCON_H1_CUDA_ATT_TILED");
         // decode GEMV shape, FALCON_H1_GEMV="R,U,BPS,SWIGLU" (bench/gpu/gemv-shapes.sh): 2 rows per
         // block, 1 vector per row in flight per lane and step, one block per row group, SwiGLU
         // fused: the fastest measured on H100 and H200 (7B and 0.5B BF16)
@@ -1818,9 +1823,9 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
     // tensor cores for prefill unless FALCON_H1_CUDA_TC=0 (the oracle check runs both ways);
     // FALCON_H1_CUDA_TC=bf16 trades f32-grade activations for speed
     // the tiled prefill attention takes up to 136 KiB of shared memory (head_dim 256)
-    cudaFuncSetAttribute(k_attn_tiled<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem<1>(64));
-    cudaFuncSetAttribute(k_attn_tiled<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem<2>(128));
-    cudaFuncSetAttribute(k_attn_tiled<4>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem<4>(256));
+    cudaFuncSetAttribute(k_attn_tiled<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(64));
+    cudaFuncSetAttribute(k_attn_tiled<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(128));
+    cudaFuncSetAttribute(k_attn_tiled<4>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(256));
     c->tc_mode = prop.major >= 8 && p.n_batch >= TC_MIN_T ? tc_mode_from_env() : TC_OFF;
     if (ok && c->tc_mode != TC_OFF) {
         c->wgmma = tc_kernels_setup(prop);
@@ -1947,7 +1952,7 @@ static unsigned blocks(size_t n, unsigned t = 256);
 // FALCON_H1_CUDA_PROFILE=1: events around the prefill GEMMs and their operand splits, summed and
 // printed to stderr after each forward (bench/gpu/bench.sh reads the tensor-core rate from it)
 static bool profiling() {
-    static const bool on = getenv("FALCON_H1_CUDA_PROFILE") && strcmp(getenv("FALCON_H1_CUDA_PROFILE"), "0");
+    static const bool on = getenv("FALCON_H1_CUDA_PROFILE") && getenv_on("FALCON_H1_CUDA_PROFILE");
     return on;
 }
 static int prof_open(shard *c, int kind, double flops) {
@@ -1994,15 +1999,15 @@ static void gemm_tc(shard *c, const dmat &W, const float *x, int T, float *y) {
         if (K % 16 == 0) k_split_weights16<<<std::min(blocks((size_t)N * (K / 16)), 65535u), 256, 0, c->stream>>>(W, c->w_hi, lo);
         else k_split_weights<<<std::min(blocks((size_t)N * pad8(K)), 65535u), 256, 0, c->stream>>>(W, c->w_hi, lo);
         wh = c->w_hi;
-        wl = xlo && !exact ? c->w_lo : nullptr;
+        wl = lo;
         ldw = pad8(K);
     }
     prof_close(c, pm);
     pm = prof_open(c, 1, 2.0 * T * N * K);
     if (c->wgmma && T >= 64) {
-        if (wl) launch_gemm_wg<128, true, true>(c->stream, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
-        else if (xlo) launch_gemm_wg<128, true, false>(c->stream, c->x_hi, c->x_lo, wh, nullptr, ldw, N, K, T, y);
-        else launch_gemm_wg<128, false, false>(c->stream, c->x_hi, nullptr, wh, nullptr, ldw, N, K, T, y);
+        if (wl) launch_gemm_wg<true, true>(c->stream, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
+        else if (xlo) launch_gemm_wg<true, false>(c->stream, c->x_hi, c->x_lo, wh, nullptr, ldw, N, K, T, y);
+        else launch_gemm_wg<false, false>(c->stream, c->x_hi, nullptr, wh, nullptr, ldw, N, K, T, y);
         prof_close(c, pm);
         return;
     }
@@ -2081,12 +2086,6 @@ static post_args post_args_for(shard *c, const dlayer &l, int li) {
 
 // attention of T tokens over layer li's KV cache. Decode at depth (or in the graph, which must
 // not depend on the position) splits the keys so every SM gets work, then merges.
-// an environment switch that is on unless set to 0
-static bool getenv_on(const char *name) {
-    const char *e = getenv(name);
-    return !(e && !strcmp(e, "0"));
-}
-
 static void attention(shard *c, int T, int pos0, bool graph, int li) {
     const fh1_hparams *hp = &c->m->hp;
     const int dh = hp->head_dim;
@@ -2094,11 +2093,11 @@ static void attention(shard *c, int T, int pos0, bool graph, int li) {
         const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
         k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
         k_attn_merge<<<hp->n_head, 128, 0, c->stream>>>(c->att_part, c->att, nsplit, c->io, dh);
-    } else if (T >= 16 && dh % 4 == 0 && dh <= 256 && getenv_on("FALCON_H1_CUDA_ATT_TILED")) {
+    } else if (T >= 16 && dh % 4 == 0 && dh <= 256 && c->att_tiled) {
         const dim3 grid((T + ATQ - 1) / ATQ, hp->n_head);
-        if (dh <= 64) k_attn_tiled<1><<<grid, 256, att_tiled_smem<1>(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
-        else if (dh <= 128) k_attn_tiled<2><<<grid, 256, att_tiled_smem<2>(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
-        else k_attn_tiled<4><<<grid, 256, att_tiled_smem<4>(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
+        if (dh <= 64) k_attn_tiled<1><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
+        else if (dh <= 128) k_attn_tiled<2><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
+        else k_attn_tiled<4><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
     } else {
         k_attn<<<T * hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, 1, nullptr);
     }
@@ -2136,11 +2135,6 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items) {
     else if (c->gemv_u == 1) k_gemv_set<2, 4, 1><<<grid, th, 0, c->stream>>>(s);
     else if (c->gemv_u == 4) k_gemv_set<2, 4, 4><<<grid, th, 0, c->stream>>>(s);
     else k_gemv_set<2, 4, 2><<<grid, th, 0, c->stream>>>(s);
-}
-
-static bool fused_decode_enabled() {
-    const char *e = getenv("FALCON_H1_CUDA_FUSED");
-    return !(e && !strcmp(e, "0"));
 }
 
 // One token through this part's layers with the fused decode kernels (see "decode (T == 1)")
