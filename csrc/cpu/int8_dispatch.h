@@ -20,8 +20,25 @@ static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, flo
     for (int t = 0; t < T; t++) {
         if (kq) quantize_act(x + (size_t)t * ldx, K, q8, ab);
         else quantize_act_32(x + (size_t)t * ldx, K, q8, ad, adsum);
+#ifdef ACT_ORDER_Q4_K
+        if (W->type == GGML_TYPE_Q4_K) ACT_ORDER_Q4_K(q8, K);
+#endif
         float *yt = y + (size_t)t * ldy;
-        for (int r = r0; r < r1; r++) {
+        int r = r0;
+#ifdef HAVE_DOT4
+        if (kq)
+            for (; r + 4 <= r1; r += 4) {
+                const uint8_t *rows = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
+                switch (W->type) {
+                case GGML_TYPE_Q2_K: dot4_q2_K_i8(rows, W->row_bytes, q8, ab, K / QK_K, yt + r); break;
+                case GGML_TYPE_Q3_K: dot4_q3_K_i8(rows, W->row_bytes, q8, ab, K / QK_K, yt + r); break;
+                case GGML_TYPE_Q4_K: dot4_q4_K_i8(rows, W->row_bytes, q8, ab, K / QK_K, yt + r); break;
+                case GGML_TYPE_Q5_K: dot4_q5_K_i8(rows, W->row_bytes, q8, ab, K / QK_K, yt + r); break;
+                default: dot4_q6_K_i8(rows, W->row_bytes, q8, ab, K / QK_K, yt + r); break;
+                }
+            }
+#endif
+        for (; r < r1; r++) {
             const void *row = (const uint8_t *)W->data + (size_t)r * W->row_bytes;
             switch (W->type) {
             case GGML_TYPE_Q2_K: yt[r] = dot_q2_K_i8(row, q8, ab, K / QK_K); break;

@@ -77,6 +77,47 @@ static int check_gemm(int type, const char *name) {
 }
 #endif
 
+/* decode's entry (int8_act_dot) on rows 1..10 of an 11-row matrix: rows taken four at a time where
+ * the ISA has a 4-row dot, then the tail, each row against its double reference */
+static int check_rows(int type, const char *name) {
+    enum { RK = 768, RR = 11 };
+    static float w[RR][RK], wd[RK], x[RK], xa[RK], y[RR];
+    static uint8_t rows[RR][RK * 2];
+    static int8_t q8[RK];
+    static act_block ab[RK / QK_K];
+    static float ad[RK / QK8_0], adsum[RK / QK8_0];
+    size_t rb = 0;
+    for (int r = 0; r < RR; r++) {
+        for (int i = 0; i < RK; i++) w[r][i] = (uniform() - 0.5f) * (uniform() > 0.98f ? 12.0f : 1.0f);
+        rb = fh1_quantize_row(type, w[r], rows[r], RK);
+    }
+    for (int i = 0; i < RK; i++) x[i] = (uniform() - 0.5f) * 3.0f;
+    uint8_t *packed = malloc(rb * RR);
+    for (int r = 0; r < RR; r++) memcpy(packed + rb * r, rows[r], rb);
+    const fh1_matrix W = {packed, type, RR, RK, rb};
+    for (int r = 0; r < RR; r++) y[r] = -12345.0f;
+    const int taken = int8_act_dot(&W, x, 1, RK, y, RR, 1, RR);
+    if (int8_kquant(type)) {
+        quantize_act(x, RK, q8, ab);
+        for (int i = 0; i < RK; i++) xa[i] = q8[i] * ab[i / QK_K].d;
+    } else {
+        quantize_act_32(x, RK, q8, ad, adsum);
+        for (int i = 0; i < RK; i++) xa[i] = q8[i] * ad[i / QK8_0];
+    }
+    double worst = y[0] == -12345.0f ? 0.0 : 1.0; /* row 0 is outside the range: untouched */
+    for (int r = 1; r < RR; r++) {
+        fh1_dequantize_row(type, rows[r], wd, RK);
+        double ref = 0.0, mag = 0.0;
+        for (int i = 0; i < RK; i++) ref += (double)wd[i] * xa[i], mag += fabs((double)wd[i] * xa[i]);
+        const double rel = fabs(y[r] - ref) / mag;
+        if (!(rel <= worst)) worst = rel;
+    }
+    free(packed);
+    const int ok = taken && worst <= 1e-5;
+    printf("%s rows %s max |int - f32| / sum|terms| = %.2e\n", ok ? "ok" : "MISMATCH", name, worst);
+    return !ok;
+}
+
 int main(void) {
     if (!usable()) return 77;
     enum { K = 1024, ROWS = 16 };
@@ -107,6 +148,9 @@ int main(void) {
             if (kq) {
                 quantize_act(x, K, q8, ab);
                 for (int i = 0; i < K; i++) xa[i] = q8[i] * ab[i / QK_K].d;
+#ifdef ACT_ORDER_Q4_K
+                if (t == GGML_TYPE_Q4_K) ACT_ORDER_Q4_K(q8, K); /* the dot expects its own activation order */
+#endif
             } else {
                 quantize_act_32(x, K, q8, ad, adsum);
                 for (int i = 0; i < K; i++) xa[i] = q8[i] * ad[i / QK8_0];
@@ -133,6 +177,7 @@ int main(void) {
         bad |= !ok;
         printf("%s %s max |int - f32| / sum|terms| = %.2e%s\n", ok ? "ok" : "MISMATCH", names[ti], worst, deq_bad ? ", SIMD dequantize differs from the reference" : ", SIMD dequantize bit-identical");
     }
+    for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++) bad |= check_rows(types[ti], names[ti]);
 #if !defined(CHECK_NEON) && !defined(CHECK_AVX2)
     bad |= check_gemm(GGML_TYPE_Q8_0, "Q8_0");
     bad |= check_gemm(GGML_TYPE_Q4_K, "Q4_K");
