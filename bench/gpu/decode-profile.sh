@@ -1,6 +1,7 @@
 #!/bin/bash
 # Where a decode step's time goes: the 7B BF16 (random weights, real shape) decoded under Nsight
-# Systems with graph nodes traced, then the per-kernel time summary. Without nsys: only tg128.
+# Systems with graph nodes traced, then the per-kernel time summary; without nsys, under ncu
+# (NCU=0: only tg128). SIZE (first argument) 7b by default.
 cd "$(dirname "$0")/../.."
 nvidia-smi --query-gpu=name --format=csv,noheader
 source bench/gpu/build.sh
@@ -14,7 +15,7 @@ if [ -n "$NSYS" ]; then
   $NSYS profile --cuda-graph-trace=node -t cuda -o /tmp/dp --force-overwrite true /tmp/fh1_eval /tmp/dp.gguf /tmp/p512.txt /dev/null --device cuda --ctx 8192 --bench 64 > /dev/null 2>&1
   # kernels of the decode steps only: the prefill GEMM/attention/scan kernels show up with few instances
   $NSYS stats -q --report cuda_gpu_kern_sum --format csv /tmp/dp.nsys-rep 2>/dev/null | cut -c1-220
-else
+elif [ "${NCU:-1}" = 1 ]; then
   # ncu: every kernel of 3 decode steps (a 1-token prompt takes the decode path), launched one by
   # one (no graph), time per kernel name summed over the steps
   echo 1 > /tmp/p1.txt

@@ -46,6 +46,9 @@ for spec in "0.5b bf16" "1.5b-deep q4_k"; do set -- $spec
   echo "$1 $2 (100-token prefill) GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
   FALCON_H1_CUDA_TC=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/g.f32 --device cuda --kv f32 2>/dev/null
   echo "$1 $2 (100-token prefill, CUDA cores only) GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
+  # decode kernels at the real head sizes (64, 128; the fixtures have 16)
+  /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/g.f32 --device cuda --kv f32 --decode 2>/dev/null
+  echo "$1 $2 (100 tokens decoded one at a time) GPU vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
 done
 rm -f /tmp/real.gguf
 echo "--- compute-sanitizer memcheck (tiny-b chat, prefill + decode)"

@@ -722,17 +722,21 @@ __device__ __forceinline__ float kvload(const void *p, size_t i, int f16) { retu
 // splits used for n_all keys when the grid has room for `cap` (the rest of the grid returns)
 __device__ __forceinline__ int att_splits(int n_all, int cap) { return cap > 1 ? min(cap, (n_all + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : 1; }
 
+template <int PER>
 __global__ void k_attn(const float *q, const void *kc, const void *vc, float *out, int T, const int *dpos, int nh, int nkv, int dh, int n_ctx, int layer, int kv_f16, int nsplit, float *part) {
     const int split = blockIdx.x % nsplit, bt = blockIdx.x / nsplit;
     const int t = bt / nh, j = bt % nh, w = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const int kvh = j / (nh / nkv), kvd = nkv * dh, n_all = *dpos + t + 1, per = (dh + 31) / 32;
+    const int kvh = j / (nh / nkv), kvd = nkv * dh, n_all = *dpos + t + 1, per = PER > 0 ? PER : (dh + 31) / 32;
     const int used = att_splits(n_all, nsplit);
     if (split >= used) return;
     const int chunk = (n_all + used - 1) / used, k0 = split * chunk, n = min(n_all, k0 + chunk);
     const float scale = (float)(1.0 / sqrt((double)dh));
     const float *qt = q + (size_t)t * nh * dh + j * dh;
-    float qv[8], acc[8];
-    for (int i = 0; i < per; i++) {
+    constexpr int MAXP = PER > 0 ? PER : 8; // PER = dh / 32 at compile time keeps q and acc in registers
+    float qv[MAXP], acc[MAXP];
+#pragma unroll
+    for (int i = 0; i < MAXP; i++) {
+        if (i >= per) break;
         const int d = lane + 32 * i;
         qv[i] = d < dh ? qt[d] : 0.0f;
         acc[i] = 0.0f;
@@ -746,8 +750,10 @@ __global__ void k_attn(const float *q, const void *kc, const void *vc, float *ou
             const int s = s0 + u;
             float part = 0.0f;
             if (s < n)
-                for (int i = 0; i < per; i++) {
+#pragma unroll
+                for (int i = 0; i < MAXP; i++) {
                     const int d = lane + 32 * i;
+                    if (i >= per) break;
                     if (d < dh) part += kvload(kc, base + (size_t)s * kvd + d, kv_f16) * qv[i];
                 }
             sc[u] = s < n ? warp_sum(part) * scale : -INFINITY;
@@ -757,8 +763,10 @@ __global__ void k_attn(const float *q, const void *kc, const void *vc, float *ou
         float ps[4];
         for (int u = 0; u < 4; u++) ps[u] = s0 + u < n ? expf(sc[u] - mn) : 0.0f;
         l = l * corr + ps[0] + ps[1] + ps[2] + ps[3];
-        for (int i = 0; i < per; i++) {
+#pragma unroll
+        for (int i = 0; i < MAXP; i++) {
             const int d = lane + 32 * i;
+            if (i >= per) break;
             float a = acc[i] * corr;
             if (d < dh)
 #pragma unroll
@@ -774,9 +782,10 @@ __global__ void k_attn(const float *q, const void *kc, const void *vc, float *ou
         sm[w] = m;
         sl[w] = l;
     }
-    for (int i = 0; i < per; i++) {
+#pragma unroll
+    for (int i = 0; i < MAXP; i++) {
         const int d = lane + 32 * i;
-        if (d < dh) sacc[w][d] = acc[i];
+        if (i < per && d < dh) sacc[w][d] = acc[i];
     }
     __syncthreads();
     if (w == 0) {
@@ -2182,12 +2191,16 @@ static post_args post_args_for(shard *c, const dlayer &l, int li) {
 
 // attention of T tokens over layer li's KV cache. Decode at depth (or in the graph, which must
 // not depend on the position) splits the keys so every SM gets work, then merges.
+// k_attn for head size dh: unrolled for dh = 64, 128, 256
+static decltype(&k_attn<0>) attn_kernel(int dh) {
+    return dh == 64 ? k_attn<2> : dh == 128 ? k_attn<4> : dh == 256 ? k_attn<8> : k_attn<0>;
+}
 static void attention(shard *c, int T, int pos0, bool graph, int li) {
     const fh1_hparams *hp = &c->m->hp;
     const int dh = hp->head_dim;
     if (T == 1 && (graph || pos0 + 1 > 2 * ATT_SPLIT_KEYS)) {
         const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
-        k_attn<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
+        attn_kernel(dh)<<<hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
         k_attn_merge<<<hp->n_head, 128, 0, c->stream>>>(c->att_part, c->att, nsplit, c->io, dh);
     } else if (T >= 16 && dh % 4 == 0 && dh <= 256 && c->att_tiled) {
         const dim3 grid((T + ATQ - 1) / ATQ, hp->n_head);
@@ -2195,7 +2208,7 @@ static void attention(shard *c, int T, int pos0, bool graph, int li) {
         else if (dh <= 128) k_attn_tiled<2><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
         else k_attn_tiled<4><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
     } else {
-        k_attn<<<T * hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, 1, nullptr);
+        attn_kernel(dh)<<<T * hp->n_head, 32 * ATT_WARPS, 0, c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, 1, nullptr);
     }
 }
 
