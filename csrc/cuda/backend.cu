@@ -292,77 +292,90 @@ __global__ void __launch_bounds__(32 * GEMV_WARPS) k_gemv16(dmat W, const float 
 }
 
 // 16 consecutive weights k0..k0+15 (k0 % 16 == 0) of a quantized row: the block header is read
-// once per 16 elements instead of once per element as in wget
-__device__ __forceinline__ float deq16(const uint8_t *row, int type, int k0, float out[16]) {
-    switch (type) {
-    case GGML_TYPE_Q8_0: {
-        const block_q8_0 *b = (const block_q8_0 *)row + k0 / 32;
-        const float d = h2f(b->d);
-        for (int i = 0; i < 16; i++) out[i] = (float)b->qs[k0 % 32 + i] * d;
-        return 0.0f;
-    }
-    case GGML_TYPE_Q4_0:
-    case GGML_TYPE_Q4_1: {
-        const bool one = type == GGML_TYPE_Q4_1;
-        const uint8_t *blk = row + (size_t)(k0 / 32) * (one ? 20 : 18);
-        const uint8_t *qs = blk + (one ? 4 : 2);
-        const float d = h2f(*(const uint16_t *)blk), m = one ? h2f(*(const uint16_t *)(blk + 2)) : -8.0f * d;
-        const int hi = k0 % 32 >= 16;
-        for (int i = 0; i < 16; i++) out[i] = (float)(hi ? qs[i] >> 4 : qs[i] & 0xF) * d + m;
-        return 0.0f;
-    }
-    case GGML_TYPE_Q5_0:
-    case GGML_TYPE_Q5_1: {
-        const bool one = type == GGML_TYPE_Q5_1;
-        const uint8_t *blk = row + (size_t)(k0 / 32) * (one ? 24 : 22);
-        uint32_t qh;
-        memcpy(&qh, blk + (one ? 4 : 2), 4);
-        const uint8_t *qs = blk + (one ? 8 : 6);
-        const float d = h2f(*(const uint16_t *)blk), m = one ? h2f(*(const uint16_t *)(blk + 2)) : -16.0f * d;
-        const int j0 = k0 % 32;
-        for (int i = 0; i < 16; i++) {
-            const int lo = j0 ? qs[i] >> 4 : qs[i] & 0xF;
-            out[i] = (float)(lo | (((qh >> (j0 + i)) & 1) << 4)) * d + m;
-        }
-        return 0.0f;
-    }
-    case GGML_TYPE_Q4_K:
-    case GGML_TYPE_Q5_K: {
-        const bool five = type == GGML_TYPE_Q5_K;
-        const uint8_t *blk = row + (size_t)(k0 / 256) * (five ? sizeof(block_q5_K) : sizeof(block_q4_K));
-        const uint16_t dd = *(const uint16_t *)blk, dm = *(const uint16_t *)(blk + 2);
-        const uint8_t *scales = blk + 4, *qh = five ? blk + 16 : nullptr, *qs = blk + (five ? 48 : 16);
-        const int j = k0 % 256, c = j / 64, l = j % 64, hi = l >= 32, ll = l % 32;
-        int sc, m;
-        k4sc(scales, 2 * c + hi, &sc, &m);
-        const float d = h2f(dd) * sc, mn = h2f(dm) * m;
-        // blocks are 144 (Q4_K) or 176 (Q5_K) bytes and qs/qh start 16-byte aligned: one vector load each
-        uint4 qv = *(const uint4 *)(qs + 32 * c + ll), hv = five ? *(const uint4 *)(qh + ll) : make_uint4(0, 0, 0, 0);
-        const uint8_t *q = (const uint8_t *)&qv, *h = (const uint8_t *)&hv;
-#pragma unroll
-        for (int i = 0; i < 16; i++) {
-            int v = hi ? q[i] >> 4 : q[i] & 0xF;
-            if (five) v += 16 * ((h[i] >> (2 * c + hi)) & 1);
-            out[i] = d * v - mn;
-        }
-        return 0.0f;
-    }
-    case GGML_TYPE_Q6_K: {
-        const block_q6_K *b = (const block_q6_K *)row + k0 / 256;
-        const int j = k0 % 256, h = j / 128, r = j % 128, g = r / 32, l = r % 32;
-        const uint8_t *ql = b->ql + 64 * h + (g & 1) * 32 + l, *qh = b->qh + 32 * h + l;
-        const float d = h2f(b->d) * b->scales[8 * h + 2 * g + l / 16];
-        for (int i = 0; i < 16; i++) {
-            const int low = g >= 2 ? ql[i] >> 4 : ql[i] & 0xF;
-            out[i] = d * (float)((low | (((qh[i] >> (2 * g)) & 3) << 4)) - 32);
-        }
-        return 0.0f;
-    }
-    default:
-        for (int i = 0; i < 16; i++) out[i] = wget(row, type, k0 + i);
-        return 0.0f;
-    }
+// once per 16 elements instead of once per element as in wget. Two builds of one body: deq16 for
+// the decode GEMV, deq16_unrolled (every 16-loop unrolled, out[] in registers) for the prefill
+// weight split. Measured on an H100 (bench/gpu/ab.sh): the unrolled form gives pp512 +6-7% (7B
+// Q4_K/Q8_0) through the split, but in the GEMV it cost 7B Q4_K decode 14% (87.6 -> 75.8 t/s)
+// while Q8_0 gained 8%, so the GEMV keeps the plain loops.
+#define DEFINE_DEQ16(NAME, LOOP_PRAGMA) \
+__device__ __forceinline__ float NAME(const uint8_t *row, int type, int k0, float out[16]) {                           \
+    switch (type) {                                                                                                    \
+    case GGML_TYPE_Q8_0: {                                                                                             \
+        const block_q8_0 *b = (const block_q8_0 *)row + k0 / 32;                                                       \
+        const float d = h2f(b->d);                                                                                     \
+        LOOP_PRAGMA                                                                                                    \
+        for (int i = 0; i < 16; i++) out[i] = (float)b->qs[k0 % 32 + i] * d;                                           \
+        return 0.0f;                                                                                                   \
+    }                                                                                                                  \
+    case GGML_TYPE_Q4_0:                                                                                               \
+    case GGML_TYPE_Q4_1: {                                                                                             \
+        const bool one = type == GGML_TYPE_Q4_1;                                                                       \
+        const uint8_t *blk = row + (size_t)(k0 / 32) * (one ? 20 : 18);                                                \
+        const uint8_t *qs = blk + (one ? 4 : 2);                                                                       \
+        const float d = h2f(*(const uint16_t *)blk), m = one ? h2f(*(const uint16_t *)(blk + 2)) : -8.0f * d;          \
+        const int hi = k0 % 32 >= 16;                                                                                  \
+        LOOP_PRAGMA                                                                                                    \
+        for (int i = 0; i < 16; i++) out[i] = (float)(hi ? qs[i] >> 4 : qs[i] & 0xF) * d + m;                          \
+        return 0.0f;                                                                                                   \
+    }                                                                                                                  \
+    case GGML_TYPE_Q5_0:                                                                                               \
+    case GGML_TYPE_Q5_1: {                                                                                             \
+        const bool one = type == GGML_TYPE_Q5_1;                                                                       \
+        const uint8_t *blk = row + (size_t)(k0 / 32) * (one ? 24 : 22);                                                \
+        uint32_t qh;                                                                                                   \
+        memcpy(&qh, blk + (one ? 4 : 2), 4);                                                                           \
+        const uint8_t *qs = blk + (one ? 8 : 6);                                                                       \
+        const float d = h2f(*(const uint16_t *)blk), m = one ? h2f(*(const uint16_t *)(blk + 2)) : -16.0f * d;         \
+        const int j0 = k0 % 32;                                                                                        \
+        LOOP_PRAGMA                                                                                                    \
+        for (int i = 0; i < 16; i++) {                                                                                 \
+            const int lo = j0 ? qs[i] >> 4 : qs[i] & 0xF;                                                              \
+            out[i] = (float)(lo | (((qh >> (j0 + i)) & 1) << 4)) * d + m;                                              \
+        }                                                                                                              \
+        return 0.0f;                                                                                                   \
+    }                                                                                                                  \
+    case GGML_TYPE_Q4_K:                                                                                               \
+    case GGML_TYPE_Q5_K: {                                                                                             \
+        const bool five = type == GGML_TYPE_Q5_K;                                                                      \
+        const uint8_t *blk = row + (size_t)(k0 / 256) * (five ? sizeof(block_q5_K) : sizeof(block_q4_K));              \
+        const uint16_t dd = *(const uint16_t *)blk, dm = *(const uint16_t *)(blk + 2);                                 \
+        const uint8_t *scales = blk + 4, *qh = five ? blk + 16 : nullptr, *qs = blk + (five ? 48 : 16);                \
+        const int j = k0 % 256, c = j / 64, l = j % 64, hi = l >= 32, ll = l % 32;                                     \
+        int sc, m;                                                                                                     \
+        k4sc(scales, 2 * c + hi, &sc, &m);                                                                             \
+        const float d = h2f(dd) * sc, mn = h2f(dm) * m;                                                                \
+        /* blocks are 144 (Q4_K) or 176 (Q5_K) bytes, qs/qh 16-byte aligned: one vector load each */                   \
+        uint4 qv = *(const uint4 *)(qs + 32 * c + ll), hv = five ? *(const uint4 *)(qh + ll) : make_uint4(0, 0, 0, 0); \
+        const uint8_t *q = (const uint8_t *)&qv, *h = (const uint8_t *)&hv;                                            \
+        _Pragma("unroll")                                                                                              \
+        for (int i = 0; i < 16; i++) {                                                                                 \
+            int v = hi ? q[i] >> 4 : q[i] & 0xF;                                                                       \
+            if (five) v += 16 * ((h[i] >> (2 * c + hi)) & 1);                                                          \
+            out[i] = d * v - mn;                                                                                       \
+        }                                                                                                              \
+        return 0.0f;                                                                                                   \
+    }                                                                                                                  \
+    case GGML_TYPE_Q6_K: {                                                                                             \
+        const block_q6_K *b = (const block_q6_K *)row + k0 / 256;                                                      \
+        const int j = k0 % 256, h = j / 128, r = j % 128, g = r / 32, l = r % 32;                                      \
+        const uint8_t *ql = b->ql + 64 * h + (g & 1) * 32 + l, *qh = b->qh + 32 * h + l;                               \
+        const float d = h2f(b->d) * b->scales[8 * h + 2 * g + l / 16];                                                 \
+        LOOP_PRAGMA                                                                                                    \
+        for (int i = 0; i < 16; i++) {                                                                                 \
+            const int low = g >= 2 ? ql[i] >> 4 : ql[i] & 0xF;                                                         \
+            out[i] = d * (float)((low | (((qh[i] >> (2 * g)) & 3) << 4)) - 32);                                        \
+        }                                                                                                              \
+        return 0.0f;                                                                                                   \
+    }                                                                                                                  \
+    default:                                                                                                           \
+        LOOP_PRAGMA                                                                                                    \
+        for (int i = 0; i < 16; i++) out[i] = wget(row, type, k0 + i);                                                 \
+        return 0.0f;                                                                                                   \
+    }                                                                                                                  \
 }
+DEFINE_DEQ16(deq16, )
+DEFINE_DEQ16(deq16_unrolled, _Pragma("unroll"))
+#undef DEFINE_DEQ16
 
 // T == 1 with block-quantized weights: a warp per row, each lane 16 consecutive weights at a time
 // (dequantized with one header read) against 4 float4 loads of x
@@ -1387,7 +1400,7 @@ __global__ void k_split_weights16(dmat W, __nv_bfloat16 *hi, __nv_bfloat16 *lo) 
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
         const int r = (int)(i / gpr), k0 = (int)(i % gpr) * 16;
         float v[16];
-        deq16(W.data + (size_t)r * W.rb, W.type, k0, v);
+        deq16_unrolled(W.data + (size_t)r * W.rb, W.type, k0, v);
         __align__(16) __nv_bfloat16 h[16], l[16];
         for (int e = 0; e < 16; e++) {
             h[e] = __float2bfloat16_rn(v[e]);
