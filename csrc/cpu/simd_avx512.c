@@ -51,6 +51,23 @@
 #include "simd.h"
 #include "../../quant/blocks.h"
 
+/* Software prefetch INT8_PF_BYTES ahead in decode's weight stream (0: off). The hardware
+ * prefetchers alone left one core at ~21 GB/s on Q8_0 rows; 4 KB ahead gave ~23-24 GB/s and
+ * 0.5B Q8_0 tg128 at 1 thread +6%. K-quant blocks (84-210 bytes) prefetch each of their lines. */
+#ifndef INT8_PF_BYTES
+#define INT8_PF_BYTES 4096
+#endif
+#if INT8_PF_BYTES > 0
+#define INT8_PREFETCH(p) __builtin_prefetch((const char *)(p) + INT8_PF_BYTES, 0, 3)
+#define INT8_PREFETCH_BLOCK(p)                                                                                             \
+    do {                                                                                                                   \
+        for (size_t o_ = 0; o_ < sizeof *(p); o_ += 64) __builtin_prefetch((const char *)(p) + INT8_PF_BYTES + o_, 0, 3);   \
+    } while (0)
+#else
+#define INT8_PREFETCH(p) ((void)0)
+#define INT8_PREFETCH_BLOCK(p) ((void)0)
+#endif
+
 static int vnni_state = -1;
 static int has_vnni(void) {
     if (vnni_state < 0) {
@@ -299,7 +316,10 @@ static inline VNNI_TARGET __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
     static inline VNNI_TARGET __m512 row_acc_##T(const block_##T *b, const int8_t *q8, const act_block *ab, int nb) {      \
         __m512 v = _mm512_setzero_ps();                                                                                       \
         __m128 s4 = _mm_setzero_ps();                                                                                         \
-        for (int i = 0; i < nb; i++) block_##T##_vnni(b + i, q8 + (size_t)i * QK_K, ab + i, &v, &s4);                          \
+        for (int i = 0; i < nb; i++) {                                                                                        \
+            INT8_PREFETCH_BLOCK(b + i);                                                                                       \
+            block_##T##_vnni(b + i, q8 + (size_t)i * QK_K, ab + i, &v, &s4);                                                  \
+        }                                                                                                                     \
         return _mm512_add_ps(v, _mm512_zextps128_ps512(s4));                                                                  \
     }                                                                                                                         \
     static VNNI_TARGET void dot4_##T##_i8(const uint8_t *rows, size_t row_bytes, const int8_t *q8, const act_block *ab, int nb, float *out) { \
@@ -347,6 +367,7 @@ static inline VNNI_TARGET __m256i fifth_bits32(const uint8_t qh[4]) {
         float off = 0.0f;                                                                                                    \
         int i = 0;                                                                                                           \
         for (; i + 2 <= nb; i += 2) {                                                                                        \
+            INT8_PREFETCH(b + i);                                                                                            \
             const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(CODES_##T(b + i)), CODES_##T(b + i + 1), 1);        \
             const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_loadu_si512((const void *)(q8 + 32 * i))); \
             const float d0 = _cvtsh_ss(b[i].d), d1 = _cvtsh_ss(b[i + 1].d);                                                  \
@@ -376,6 +397,7 @@ static VNNI_TARGET float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, cons
     __m512 acc = _mm512_setzero_ps();
     int i = 0;
     for (; i + 2 <= nb; i += 2) {
+        INT8_PREFETCH(b + i);
         const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)b[i].qs)), _mm256_loadu_si256((const __m256i *)b[i + 1].qs), 1);
         const __m512i a = _mm512_loadu_si512((const void *)(q8 + 32 * i));
         const __m512i as = _mm512_mask_sub_epi8(a, _mm512_movepi8_mask(w), _mm512_setzero_si512(), a);
