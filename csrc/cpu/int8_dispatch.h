@@ -20,8 +20,8 @@ static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, flo
     for (int t = 0; t < T; t++) {
         if (kq) quantize_act(x + (size_t)t * ldx, K, q8, ab);
         else quantize_act_32(x + (size_t)t * ldx, K, q8, ad, adsum);
-#ifdef ACT_ORDER_Q4_K
-        if (W->type == GGML_TYPE_Q4_K) ACT_ORDER_Q4_K(q8, K);
+#ifdef ACT_PAIR_ORDER
+        if (ACT_PAIR_ORDER(W->type)) act_pair_order(q8, K);
 #endif
         float *yt = y + (size_t)t * ldy;
         int r = r0;

@@ -116,27 +116,18 @@ static inline VNNI_TARGET __m128i unpack_k4(const uint8_t *q) {
                         _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030))); /* [sc0-3 | sc4-7 | m0-3 | m4-7] */
 }
 
-/* lanes [s_2c ×8 | s_2c+1 ×8] for chunk c of a Q4_K/Q5_K block */
-#define K4_IDX(c) _mm512_setr_epi32(2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c), 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1, 2 * (c) + 1)
 
-/* Σ_j sc_j·Σ(q·a) of sub-blocks j, scaled by d_w·d_a into accv; the mins term −d_a·dmin·Σ m_j·bsum_j
- * goes to the 4-lane accumulator *acc4 (summed once per row). */
-static inline VNNI_TARGET void mins_term(__m128i sm, const act_block *ab, float dmin, __m128 *acc4) {
-    const __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), _mm_loadu_si128((const __m128i *)ab->bsum32));
-    *acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(mp), _mm_set1_ps(-ab->d * dmin), *acc4);
-}
-
-/* Q4_K's activations in pair order: per 128 elements [0..31 | 64..95 | 32..63 | 96..127], so that
- * one 64-byte load of codes (chunks 2p and 2p+1) gives the low nibbles of both chunks in one
- * vector and the high nibbles in another, each against 64 contiguous activations. */
-static VNNI_TARGET void act_order_q4_K(int8_t *q8, int K) {
+/* Q4_K's and Q5_K's activations in pair order: per 128 elements [0..31 | 64..95 | 32..63 | 96..127],
+ * so that one 64-byte load of codes (chunks 2p and 2p+1) gives the low nibbles of both chunks in
+ * one vector and the high nibbles in another, each against 64 contiguous activations. */
+static VNNI_TARGET void act_pair_order(int8_t *q8, int K) {
     for (int i = 0; i < K; i += 128) {
         const __m256i a = _mm256_loadu_si256((const __m256i *)(q8 + i + 32)), b = _mm256_loadu_si256((const __m256i *)(q8 + i + 64));
         _mm256_storeu_si256((__m256i *)(q8 + i + 32), b);
         _mm256_storeu_si256((__m256i *)(q8 + i + 64), a);
     }
 }
-#define ACT_ORDER_Q4_K act_order_q4_K
+#define ACT_PAIR_ORDER(type) ((type) == GGML_TYPE_Q4_K || (type) == GGML_TYPE_Q5_K)
 
 /* byte-shuffle controls that spread the scale words [sc0..sc7] (in every 128-bit lane) over the
  * packed sums of code pair p: lanes 0-1 get [s4p ×4 | s4p+1 ×4], lanes 2-3 [s4p+2 ×4 | s4p+3 ×4] */
@@ -144,6 +135,18 @@ static VNNI_TARGET void act_order_q4_K(int8_t *q8, int K) {
 #define SCW_WORDS4(i) SCW_BYTES(i), SCW_BYTES(i), SCW_BYTES(i), SCW_BYTES(i)
 #define SCW_PAIR(p) _mm512_set_epi8(SCW_WORDS4(4 * (p) + 3), SCW_WORDS4(4 * (p) + 2), SCW_WORDS4(4 * (p) + 3), SCW_WORDS4(4 * (p) + 2), \
                                     SCW_WORDS4(4 * (p) + 1), SCW_WORDS4(4 * (p)), SCW_WORDS4(4 * (p) + 1), SCW_WORDS4(4 * (p)))
+
+/* End of a Q4_K/Q5_K block: Σ_j sc_j·Σ(q·a) (sumi) times d·d_a into accv, and the mins term
+ * −d_a·dmin·Σ_j m_j·bsum_j into the 4-lane acc. d and dmin are adjacent halves (dm points at d):
+ * both converted and scaled by d_a at once. */
+static inline VNNI_TARGET void k4_block_end(const uint16_t *dm_halves, __m128i sm, __m512i sumi, const act_block *ab, __m512 *accv, __m128 *acc) {
+    uint32_t dm16;
+    memcpy(&dm16, dm_halves, 4);
+    const __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dm16)), _mm_set1_ps(ab->d));
+    *accv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_broadcastss_ps(dm), *accv);
+    const __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), _mm_loadu_si128((const __m128i *)ab->bsum32));
+    *acc = _mm_fnmadd_ps(_mm_cvtepi32_ps(mp), _mm_permute_ps(dm, 0x55), *acc);
+}
 
 /* Q4_K against pair-ordered activations: per pair of chunks one load, two vpdpbusd (low and high
  * nibbles), their sums packed to words (|Σ| ≤ 4·15·127 fits) and scaled by one vpdpwssd. */
@@ -159,13 +162,7 @@ static inline VNNI_TARGET void block_q4_K_vnni(const block_q4_K *b, const int8_t
         const __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(qs, 4), m4), _mm512_loadu_si512((const void *)(q8 + 128 * p + 64)));
         sumi = _mm512_dpwssd_epi32(sumi, _mm512_packs_epi32(lo, hi), _mm512_shuffle_epi8(scw, SCW_PAIR(p)));
     }
-    /* d and dmin are adjacent halves: both converted and scaled by d_a at once */
-    uint32_t dm16;
-    memcpy(&dm16, &b->d, 4);
-    const __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dm16)), _mm_set1_ps(ab->d));
-    *accv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_broadcastss_ps(dm), *accv);
-    const __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), _mm_loadu_si128((const __m128i *)ab->bsum32));
-    *acc = _mm_fnmadd_ps(_mm_cvtepi32_ps(mp), _mm_permute_ps(dm, 0x55), *acc);
+    k4_block_end(&b->d, sm, sumi, ab, accv, acc);
 }
 
 static inline VNNI_TARGET void block_q6_K_vnni(const block_q6_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, __m128 *acc) {
@@ -202,25 +199,27 @@ static inline VNNI_TARGET void block_q6_K_vnni(const block_q6_K *b, const int8_t
     *acc = _mm_sub_ss(*acc, _mm_set_ss(dd * (float)(32 * o)));
 }
 
+/* Q5_K as Q4_K, plus the fifth bits: in pair p the low nibbles of chunk 2p take bit 4p of qh and
+ * those of chunk 2p+1 bit 4p+2, the high nibbles bits 4p+1 and 4p+3; one byte test against qh in
+ * both halves of a vector and a masked add of 16 each (|Σ| ≤ 4·31·127 still fits a word). */
+#define QH_BITS(a, b) _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (a))), _mm256_set1_epi8((char)(1 << (b))), 1)
 static inline VNNI_TARGET void block_q5_K_vnni(const block_q5_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, __m128 *acc) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi8(0x01);
+    const __m512i m4 = _mm512_set1_epi8(0x0F), b5 = _mm512_set1_epi8(0x10);
     const __m128i sm = unpack_k4(b->scales);
-    const __m512i sc32 = _mm512_cvtepu8_epi32(sm);
-    __m256i H = _mm256_loadu_si256((const __m256i *)b->qh);
+    const __m512i scw = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sm));
+    const __m512i hz = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)b->qh));
     __m512i sumi = _mm512_setzero_si512();
-#pragma GCC unroll 4
-    for (int c = 0; c < 4; c++) {
-        /* chunk c: low nibbles + bit 2c of qh are sub-block 2c, high nibbles + bit 2c+1 are 2c+1 */
-        const __m256i qs = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * c));
-        const __m256i lo = _mm256_or_si256(_mm256_and_si256(qs, m4), _mm256_slli_epi16(_mm256_and_si256(H, m1), 4));
-        const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 1), m1), 4));
-        H = _mm256_srli_epi16(H, 2);
-        const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-        const __m512i a = _mm512_loadu_si512((const void *)(q8 + 64 * c));
-        sumi = _mm512_dpwssd_epi32(sumi, _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, a), _mm512_permutexvar_epi32(K4_IDX(c), sc32));
+#pragma GCC unroll 2
+    for (int p = 0; p < 2; p++) {
+        const __m512i qs = _mm512_loadu_si512((const void *)(b->qs + 64 * p));
+        __m512i lo = _mm512_and_si512(qs, m4), hi = _mm512_and_si512(_mm512_srli_epi16(qs, 4), m4);
+        lo = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(hz, QH_BITS(4 * p, 4 * p + 2)), lo, b5);
+        hi = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(hz, QH_BITS(4 * p + 1, 4 * p + 3)), hi, b5);
+        const __m512i pl = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512((const void *)(q8 + 128 * p)));
+        const __m512i ph = _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, _mm512_loadu_si512((const void *)(q8 + 128 * p + 64)));
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_packs_epi32(pl, ph), _mm512_shuffle_epi8(scw, SCW_PAIR(p)));
     }
-    *accv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(ab->d * _cvtsh_ss(b->d)), *accv);
-    mins_term(sm, ab, _cvtsh_ss(b->dmin), acc);
+    k4_block_end(&b->d, sm, sumi, ab, accv, acc);
 }
 
 /* lanes [v_4c ×4 | v_4c+1 ×4 | v_4c+2 ×4 | v_4c+3 ×4]: the 16-element sub-blocks of a 64-element chunk */

@@ -148,8 +148,8 @@ int main(void) {
             if (kq) {
                 quantize_act(x, K, q8, ab);
                 for (int i = 0; i < K; i++) xa[i] = q8[i] * ab[i / QK_K].d;
-#ifdef ACT_ORDER_Q4_K
-                if (t == GGML_TYPE_Q4_K) ACT_ORDER_Q4_K(q8, K); /* the dot expects its own activation order */
+#ifdef ACT_PAIR_ORDER
+                if (ACT_PAIR_ORDER(t)) act_pair_order(q8, K); /* the dot expects its own activation order */
 #endif
             } else {
                 quantize_act_32(x, K, q8, ad, adsum);
