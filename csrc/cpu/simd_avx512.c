@@ -165,38 +165,38 @@ static inline VNNI_TARGET void block_q4_K_vnni(const block_q4_K *b, const int8_t
     k4_block_end(&b->d, sm, sumi, ab, accv, acc);
 }
 
+/* Q6_K: per half h one 64-byte load of ql gives the low nibbles of [q1 | q2] (elements 0-63 of the
+ * half, natural order) and the high nibbles of [q3 | q4] (64-127); qh sits as is and >> 2 in the
+ * two halves of a vector, so each vector's top two bits take one vpternlog. The dpbusd lanes of
+ * 16-element sub-blocks are packed to words (|Σ| ≤ 4·63·127 fits) and scaled by one vpdpwssd:
+ * 128-bit lane L holds sub-blocks 8h+L and 8h+4+L. */
+static const int16_t Q6_SCALE_IDX[2][32] __attribute__((aligned(64))) = {
+    {0, 0, 0, 0, 4, 4, 4, 4, 1, 1, 1, 1, 5, 5, 5, 5, 2, 2, 2, 2, 6, 6, 6, 6, 3, 3, 3, 3, 7, 7, 7, 7},
+    {8, 8, 8, 8, 12, 12, 12, 12, 9, 9, 9, 9, 13, 13, 13, 13, 10, 10, 10, 10, 14, 14, 14, 14, 11, 11, 11, 11, 15, 15, 15, 15}};
 static inline VNNI_TARGET void block_q6_K_vnni(const block_q6_K *b, const int8_t *q8, const act_block *ab, __m512 *accv, __m128 *acc) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
-    /* lanes [sc_j0 ×4 | sc_j0+1 ×4 | sc_j0+2 ×4 | sc_j0+3 ×4] for j0 = 0, 4, 8, 12 */
-    const __m512i idx[4] = {_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7),
-                            _mm512_setr_epi32(8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11), _mm512_setr_epi32(12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15)};
+    const __m512i m4 = _mm512_set1_epi8(0x0F), top2 = _mm512_set1_epi8(0x30);
     const __m128i sc8 = _mm_loadu_si128((const __m128i *)b->scales);
-    /* signed scales in the low int16 of each lane, high half zero, for vpdpwssd */
-    const __m512i sc32 = _mm512_and_si512(_mm512_cvtepi8_epi32(sc8), _mm512_set1_epi32(0xFFFF));
+    const __m512i scw = _mm512_broadcast_i64x4(_mm256_cvtepi8_epi16(sc8)); /* signed scale words sc0..sc15 */
     __m512i sumi = _mm512_setzero_si512();
 #pragma GCC unroll 2
     for (int h = 0; h < 2; h++) {
-        const uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
-        const __m256i A = _mm256_loadu_si256((const __m256i *)ql), B = _mm256_loadu_si256((const __m256i *)(ql + 32));
-        const __m256i H = _mm256_loadu_si256((const __m256i *)qh);
-        const __m256i q1 = _mm256_or_si256(_mm256_and_si256(A, m4), _mm256_slli_epi16(_mm256_and_si256(H, m2), 4));
-        const __m256i q2 = _mm256_or_si256(_mm256_and_si256(B, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 2), m2), 4));
-        const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 4), m2), 4));
-        const __m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(B, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 6), m2), 4));
+        const __m512i ql = _mm512_loadu_si512((const void *)(b->ql + 64 * h));
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+        const __m512i hz = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
+        /* a | (b & c): codes 0..63 (stored +32) */
+        const __m512i w0 = _mm512_ternarylogic_epi32(_mm512_and_si512(ql, m4), _mm512_slli_epi16(hz, 4), top2, 0xF8);
+        const __m512i w1 = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4), hz, top2, 0xF8);
         const int8_t *a8 = q8 + 128 * h;
-        const __m512i w0 = _mm512_inserti64x4(_mm512_castsi256_si512(q1), q2, 1), w1 = _mm512_inserti64x4(_mm512_castsi256_si512(q3), q4, 1);
         const __m512i p0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0, _mm512_loadu_si512((const void *)a8));
         const __m512i p1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w1, _mm512_loadu_si512((const void *)(a8 + 64)));
-        sumi = _mm512_dpwssd_epi32(sumi, p0, _mm512_permutexvar_epi32(idx[2 * h], sc32));
-        sumi = _mm512_dpwssd_epi32(sumi, p1, _mm512_permutexvar_epi32(idx[2 * h + 1], sc32));
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_packs_epi32(p0, p1), _mm512_permutexvar_epi16(_mm512_load_si512((const void *)Q6_SCALE_IDX[h]), scw));
     }
     /* codes were stored +32: subtract 32 · Σ_j sc_j · (sum of the 16 activations of sub-block j) */
     const __m256i off = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), _mm256_loadu_si256((const __m256i *)ab->bsum16));
     const __m128i o4 = _mm_add_epi32(_mm256_castsi256_si128(off), _mm256_extracti128_si256(off, 1));
-    const int o = _mm_extract_epi32(o4, 0) + _mm_extract_epi32(o4, 1) + _mm_extract_epi32(o4, 2) + _mm_extract_epi32(o4, 3);
     const float dd = ab->d * _cvtsh_ss(b->d);
     *accv = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(dd), *accv);
-    *acc = _mm_sub_ss(*acc, _mm_set_ss(dd * (float)(32 * o)));
+    *acc = _mm_fnmadd_ps(_mm_cvtepi32_ps(o4), _mm_set1_ps(32.0f * dd), *acc);
 }
 
 /* Q5_K as Q4_K, plus the fifth bits: in pair p the low nibbles of chunk 2p take bit 4p of qh and
