@@ -4,14 +4,11 @@
 # a git-ignored folder), on random-weight models of the real shapes: pp512 + tg128, each build twice, alternating.
 cd "$(dirname "$0")/../.."
 OLD=$1; shift
-nvidia-smi --query-gpu=name --format=csv,noheader
-source bench/gpu/build.sh
+source bench/gpu/prep.sh
 cp "$OLD" csrc/cuda/ab-old.cu # compiled next to the current one so its relative includes resolve
 nvcc -O3 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a -Xcompiler -fPIC -c csrc/cuda/ab-old.cu -o /tmp/backend_old.o || exit 1
 rm -f csrc/cuda/ab-old.cu
 gcc -O3 -std=gnu11 -ffp-contract=off -DFH1_CUDA -I/usr/local/cuda/include -o /tmp/fh1_eval_old csrc/tools/fh1_eval.c csrc/model.c csrc/context.c csrc/gguf.c csrc/sample.c csrc/cpu/*.c quant/quants.c /tmp/backend_old.o -L/usr/local/cuda/lib64 -lcudart_static -lstdc++ -ldl -lrt -lm -lpthread || exit 1
-gcc -O2 -o /tmp/fh1_synth csrc/tools/fh1_synth.c quant/quants.c -lm -lpthread || exit 1
-awk 'BEGIN{for(i=0;i<512;i++) printf "%d ", (i*7)%30000}' > /tmp/p512.txt
 for spec in "$@"; do set -- $spec
   /tmp/fh1_synth $1 $2 /tmp/ab.gguf 2>&1 | tail -1
   for rep in 1 2; do for b in old new; do

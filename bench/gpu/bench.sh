@@ -1,13 +1,7 @@
 #!/bin/bash
 # GPU speed: random-weight models of the real shapes, prompt and generation tokens/s.
 cd "$(dirname "$0")/../.."
-nvidia-smi --query-gpu=name --format=csv,noheader
-source bench/gpu/build.sh
-gcc -O2 -o /tmp/fh1_synth csrc/tools/fh1_synth.c quant/quants.c -lm -lpthread || exit 1
-nvcc -O2 -o /tmp/bw bench/gpu/bw.cu && /tmp/bw
-awk 'BEGIN{for(i=0;i<512;i++) printf "%d ", (i*7)%30000}' > /tmp/p512.txt
-awk 'BEGIN{for(i=0;i<4096;i++) printf "%d ", (i*7)%30000}' > /tmp/p4096.txt
-awk 'BEGIN{for(i=0;i<32768;i++) printf "%d ", (i*7)%30000}' > /tmp/p32k.txt
+source bench/gpu/prep.sh
 # SPEC = "SIZE TYPE [32k]": pp512 + tg128, pp4096, and with 32k decode at depth 32768
 for spec in "$@"; do set -- $spec
   /tmp/fh1_synth $1 $2 /tmp/m.gguf 2>&1 | tail -1

@@ -2,13 +2,7 @@
 # The 34B BF16 (68 GB, random weights, real shape) on a 2-GPU machine: layers split over both
 # cards (--split-mode layer), pp512 + tg128, pp4096, and tg32 at depth 32768. Needs ~70 GB of disk.
 cd "$(dirname "$0")/../.."
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-source bench/gpu/build.sh
-gcc -O2 -o /tmp/fh1_synth csrc/tools/fh1_synth.c quant/quants.c -lm -lpthread || exit 1
-nvcc -O2 -o /tmp/bw bench/gpu/bw.cu && /tmp/bw
-awk 'BEGIN{for(i=0;i<512;i++) printf "%d ", (i*7)%30000}' > /tmp/p512.txt
-awk 'BEGIN{for(i=0;i<4096;i++) printf "%d ", (i*7)%30000}' > /tmp/p4096.txt
-awk 'BEGIN{for(i=0;i<32768;i++) printf "%d ", (i*7)%30000}' > /tmp/p32k.txt
+source bench/gpu/prep.sh
 SPLIT="--split-mode layer"; [ "$(nvidia-smi -L | wc -l)" -gt 1 ] || SPLIT=""
 df -h /tmp | tail -1
 time /tmp/fh1_synth 34b ${1:-bf16} /tmp/big.gguf 2>&1 | tail -1

@@ -3,10 +3,7 @@
 # Systems with graph nodes traced, then the per-kernel time summary; without nsys, under ncu
 # (NCU=0: only tg128). SIZE (first argument) 7b by default.
 cd "$(dirname "$0")/../.."
-nvidia-smi --query-gpu=name --format=csv,noheader
-source bench/gpu/build.sh
-gcc -O2 -o /tmp/fh1_synth csrc/tools/fh1_synth.c quant/quants.c -lm -lpthread || exit 1
-awk 'BEGIN{for(i=0;i<512;i++) printf "%d ", (i*7)%30000}' > /tmp/p512.txt
+source bench/gpu/prep.sh
 SIZE=${1:-7b}
 /tmp/fh1_synth $SIZE bf16 /tmp/dp.gguf 2>&1 | tail -1
 /tmp/fh1_eval /tmp/dp.gguf /tmp/p512.txt /dev/null --device cuda --ctx 8192 --bench 128 2>&1 | tail -1

@@ -3,12 +3,7 @@
 # default split-bf16 mode and in bf16-activation mode, plus tg128, for SPEC = "SIZE TYPE" models.
 # The tensor-core rate is the GEMMs' useful FLOPs (2·T·N·K) over their summed kernel time.
 cd "$(dirname "$0")/../.."
-nvidia-smi --query-gpu=name --format=csv,noheader
-source bench/gpu/build.sh
-nvcc -O2 -o /tmp/bw bench/gpu/bw.cu && /tmp/bw
-gcc -O2 -o /tmp/fh1_synth csrc/tools/fh1_synth.c quant/quants.c -lm -lpthread || exit 1
-awk 'BEGIN{for(i=0;i<512;i++) printf "%d ", (i*7)%30000}' > /tmp/p512.txt
-awk 'BEGIN{for(i=0;i<4096;i++) printf "%d ", (i*7)%30000}' > /tmp/p4096.txt
+source bench/gpu/prep.sh
 for spec in "$@"; do set -- $spec
   /tmp/fh1_synth $1 $2 /tmp/m.gguf 2>&1 | tail -1
   for tc in 1 bf16; do

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 extern "C" {
@@ -2147,6 +2148,19 @@ template <int NQ> static void scan_tiled(shard *c, const dlayer &l, float *ssm_s
     k_scan_tiled<NQ><<<dim3(base, C), 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd, L, c->scan_cs, nullptr, nullptr);
 }
 
+// f(std::integral_constant<int, P>) for a per-thread element count P of 1, 2, 4, 8 or 16 (the
+// kernels' unrolled instantiations), P = 0 (their generic loops) for any other count
+template <typename F> static void with_per(int per, F &&f) {
+    switch (per) {
+    case 1: f(std::integral_constant<int, 1>{}); break;
+    case 2: f(std::integral_constant<int, 2>{}); break;
+    case 4: f(std::integral_constant<int, 4>{}); break;
+    case 8: f(std::integral_constant<int, 8>{}); break;
+    case 16: f(std::integral_constant<int, 16>{}); break;
+    default: f(std::integral_constant<int, 0>{}); break;
+    }
+}
+
 static void scan(shard *c, float *ssm_state, int T, int li) {
     const fh1_hparams *hp = &c->m->hp;
     const dlayer &l = c->L[li];
@@ -2160,15 +2174,9 @@ static void scan(shard *c, float *ssm_state, int T, int li) {
         default: break;
         }
     const unsigned nb = blocks((size_t)H * P * 32);
-#define SCAN_ARGS <<<nb, 256, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, G, E, Cd)
-    switch ((N + 31) / 32) {
-    case 1: k_scan<1> SCAN_ARGS; break;
-    case 2: k_scan<2> SCAN_ARGS; break;
-    case 4: k_scan<4> SCAN_ARGS; break;
-    case 8: k_scan<8> SCAN_ARGS; break;
-    default: k_scan<0> SCAN_ARGS; break;
-    }
-#undef SCAN_ARGS
+    with_per((N + 31) / 32, [&](auto per_c) {
+        k_scan<decltype(per_c)::value><<<nb, 256, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, N, G, E, Cd);
+    });
 }
 
 // per-thread register count for n elements over `threads` threads: 1, 2, 4, 8 or 16; 0 = too many
@@ -2181,16 +2189,10 @@ static int regs_per_thread(int n, int threads) {
 static void gate(shard *c, const dlayer &l, int T) {
     const fh1_hparams *hp = &c->m->hp;
     const int G = hp->n_group, threads = T * G < 64 ? 1024 : 256;
-#define GATE_ARGS <<<T * G, threads, 0, c->stream>>>(c->y, c->zx, hp->in_proj_dim, hp->d_inner, G, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps)
-    switch (regs_per_thread(hp->d_inner / G, threads)) {
-    case 1: k_gate<1> GATE_ARGS; break;
-    case 2: k_gate<2> GATE_ARGS; break;
-    case 4: k_gate<4> GATE_ARGS; break;
-    case 8: k_gate<8> GATE_ARGS; break;
-    case 16: k_gate<16> GATE_ARGS; break;
-    default: k_gate<0> GATE_ARGS; break;
-    }
-#undef GATE_ARGS
+    with_per(regs_per_thread(hp->d_inner / G, threads), [&](auto per_c) {
+        k_gate<decltype(per_c)::value><<<T * G, threads, 0, c->stream>>>(c->y, c->zx, hp->in_proj_dim, hp->d_inner, G, l.ssm_norm, hp->ssm_rms_norm, hp->norm_before_gate,
+                                                                        hp->rms_eps);
+    });
 }
 
 // input epilogues' arguments for layer li of this part
@@ -2286,16 +2288,9 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
         attention(c, 1, pos0, graph, li);
         gemv_group(c, {{&l.ssm_out, c->y, c->so}, {&l.wo, c->att, c->ao}});
         const norm_out ffn_in = {l.ffn_norm, c->u, nullptr, nullptr, 1.0f, 1.0f, hp->rms_eps};
-#define RES2_ARGS <<<1, 1024, 0, c->stream>>>(c->x, c->so, l.ssm_out_b, hp->ssm_out_mult, c->ao, l.bo, hp->attn_out_mult, D, ffn_in)
-        switch (res_per) {
-        case 1: k_dec_residual2<1> RES2_ARGS; break;
-        case 2: k_dec_residual2<2> RES2_ARGS; break;
-        case 4: k_dec_residual2<4> RES2_ARGS; break;
-        case 8: k_dec_residual2<8> RES2_ARGS; break;
-        case 16: k_dec_residual2<16> RES2_ARGS; break;
-        default: k_dec_residual2<0> RES2_ARGS; break;
-        }
-#undef RES2_ARGS
+        with_per(res_per, [&](auto per_c) {
+            k_dec_residual2<decltype(per_c)::value><<<1, 1024, 0, c->stream>>>(c->x, c->so, l.ssm_out_b, hp->ssm_out_mult, c->ao, l.bo, hp->attn_out_mult, D, ffn_in);
+        });
         const bool pair16 = l.gate.type == l.up.type && is16(l.gate.type) && l.gate.rb % 16 == 0 && l.up.rb % 16 == 0;
         if (pair16 && c->gemv_swiglu) { // gate and up rows in one block, SwiGLU in its epilogue
             if (c->gemv_u == 1) k_gemv_swiglu<GEMV_WARPS, 1><<<F, 32 * GEMV_WARPS, 0, c->stream>>>(l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult);
@@ -2310,16 +2305,9 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
         norm_out nx = {nullptr, nullptr, nullptr, nullptr, 1.0f, 1.0f, hp->rms_eps};
         if (il + 1 < c->l1) nx = {c->L[li + 1].attn_norm, c->u, ssm_scaled ? c->us : nullptr, attn_scaled ? c->ua : nullptr, hp->ssm_in_mult, hp->attn_in_mult, hp->rms_eps};
         else if (head) nx.w = c->out_norm, nx.out = c->hin, hin_ready = true;
-#define RES1_ARGS <<<1, 1024, 0, c->stream>>>(c->x, c->fo, l.down_b, hp->mlp_down_mult, D, nx)
-        switch (res_per) {
-        case 1: k_dec_residual1<1> RES1_ARGS; break;
-        case 2: k_dec_residual1<2> RES1_ARGS; break;
-        case 4: k_dec_residual1<4> RES1_ARGS; break;
-        case 8: k_dec_residual1<8> RES1_ARGS; break;
-        case 16: k_dec_residual1<16> RES1_ARGS; break;
-        default: k_dec_residual1<0> RES1_ARGS; break;
-        }
-#undef RES1_ARGS
+        with_per(res_per, [&](auto per_c) {
+            k_dec_residual1<decltype(per_c)::value><<<1, 1024, 0, c->stream>>>(c->x, c->fo, l.down_b, hp->mlp_down_mult, D, nx);
+        });
     }
     if (head) {
         if (!hin_ready) k_rmsnorm<<<1, 256, 0, c->stream>>>(c->x, c->out_norm, c->hin, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
