@@ -106,13 +106,31 @@ static inline I8 int sum16_products(const int8_t *v, const act_block *ab) {
     return s;
 }
 
-/* Q4_K and Q5_K: chunk c's 32 low codes are sub-block 2c, its 32 high codes sub-block 2c+1 */
-static inline I8 float block_k45(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, uint16_t dh, uint16_t dmh, const int8_t *q8, const act_block *ab) {
-    uint8_t sc[8], mn[8];
-    for (int j = 0; j < 8; j++) fh1_k4_scale_min(j, scales, &sc[j], &mn[j]);
+/* The 8 six-bit scales and mins of a Q4_K/Q5_K block as bytes [sc0..sc7 | m0..m7] (layout: spec
+ * §2.2), as simd_avx512.c's unpack_k4: the 16-byte load stays inside the block */
+static inline I8 __m128i unpack_k4(const uint8_t *q) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)q);
+    const __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)), _mm_setr_epi32(0, 0, 0, 4));
+    const __m128i hi = _mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2);
+    return _mm_or_si128(_mm_and_si128(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
+                        _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
+}
+/* byte-shuffle control that copies scale word j (of 8 words in each 128-bit lane) to every word */
+#define WORD_BCAST(j) _mm256_set1_epi16((short)((2 * (j)) | ((2 * (j) + 1) << 8)))
+
+/* Q4_K and Q5_K: chunk c's 32 low codes are sub-block 2c, its 32 high codes sub-block 2c+1.
+ * vpmaddubsw gives 16 sums of 2 products (≤ 2·31·127), vpmaddwd multiplies them by the sub-block
+ * scale and adds pairs: one instruction per 32 codes for the scale. The block's integer sum is
+ * scaled by d·d_a into the vector accv, the mins term −d_a·dmin·Σ m_j·bsum_j goes to the 4-lane
+ * acc; both are summed once per row. */
+static inline I8 void block_k45(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, const uint16_t *dm_halves, const int8_t *q8, const act_block *ab,
+                                __m256 *accv, __m128 *acc) {
+    const __m128i sm = unpack_k4(scales);
+    const __m256i scw = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm)); /* words sc0..sc7 in both lanes */
     const __m256i m4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi8(1);
     __m256i H = qh ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int c = 0; c < 4; c++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
         __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
@@ -121,31 +139,44 @@ static inline I8 float block_k45(const uint8_t *scales, const uint8_t *qs, const
             hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H, 1), m1), 4));
             H = _mm256_srli_epi16(H, 2);
         }
-        const __m256i plo = dot4(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c)));
-        const __m256i phi = dot4(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c + 32)));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi32(sc[2 * c])));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi32(sc[2 * c + 1])));
+        const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c)));
+        const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * c + 32)));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_shuffle_epi8(scw, WORD_BCAST(2 * c))));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_shuffle_epi8(scw, WORD_BCAST(2 * c + 1))));
     }
-    int msum = 0;
-    for (int j = 0; j < 8; j++) msum += mn[j] * ab->bsum32[j];
-    return ab->d * (_cvtsh_ss(dh) * (float)hsum_i32(sumi) - _cvtsh_ss(dmh) * (float)msum);
+    uint32_t dm16;
+    memcpy(&dm16, dm_halves, 4);
+    const __m128 dm = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)dm16)), _mm_set1_ps(ab->d)); /* [d·d_a, dmin·d_a] */
+    *accv = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_broadcastss_ps(dm), *accv);
+    const __m128i mp = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), _mm_loadu_si128((const __m128i *)ab->bsum32));
+    *acc = _mm_fnmadd_ps(_mm_cvtepi32_ps(mp), _mm_permute_ps(dm, 0x55), *acc);
+}
+static inline I8 float row_sum(__m256 v, __m128 s4) {
+    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return hsum_f(v) + _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4)));
 }
 static I8 float dot_q4_K_i8(const block_q4_K *b, const int8_t *q8, const act_block *ab, int nb) {
-    float s = 0.0f;
-    for (int i = 0; i < nb; i++) s += block_k45(b[i].scales, b[i].qs, NULL, b[i].d, b[i].dmin, q8 + (size_t)i * QK_K, ab + i);
-    return s;
+    __m256 v = _mm256_setzero_ps();
+    __m128 s4 = _mm_setzero_ps();
+    for (int i = 0; i < nb; i++) block_k45(b[i].scales, b[i].qs, NULL, &b[i].d, q8 + (size_t)i * QK_K, ab + i, &v, &s4);
+    return row_sum(v, s4);
 }
 static I8 float dot_q5_K_i8(const block_q5_K *b, const int8_t *q8, const act_block *ab, int nb) {
-    float s = 0.0f;
-    for (int i = 0; i < nb; i++) s += block_k45(b[i].scales, b[i].qs, b[i].qh, b[i].d, b[i].dmin, q8 + (size_t)i * QK_K, ab + i);
-    return s;
+    __m256 v = _mm256_setzero_ps();
+    __m128 s4 = _mm_setzero_ps();
+    for (int i = 0; i < nb; i++) block_k45(b[i].scales, b[i].qs, b[i].qh, &b[i].d, q8 + (size_t)i * QK_K, ab + i, &v, &s4);
+    return row_sum(v, s4);
 }
 
+/* Q6_K: codes stored +32 (0..63) against signed activations; vpmaddubsw pair sums (≤ 2·63·127) go
+ * straight into vpmaddwd with [sc_j ×8 | sc_j+1 ×8] (lane 0 holds a 32-code group's first 16-element
+ * sub-block, lane 1 its second), and the +32 comes off the block's integer sum as
+ * 32·Σ_j sc_j·bsum16_j before the one float multiply. */
 static I8 float dot_q6_K_i8(const block_q6_K *b, const int8_t *q8, const act_block *ab, int nb) {
-    float s = 0.0f;
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
+    __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++) {
-        const int8_t *sc = b[i].scales;
+        const __m256i scw = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b[i].scales)); /* words sc0..7 | sc8..15 */
         __m256i sumi = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
             const uint8_t *ql = b[i].ql + 64 * h, *qh = b[i].qh + 32 * h;
@@ -156,15 +187,18 @@ static I8 float dot_q6_K_i8(const block_q6_K *b, const int8_t *q8, const act_blo
                 _mm256_or_si256(_mm256_and_si256(B, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(Hq, 2), m2), 4)),
                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(A, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(Hq, 4), m2), 4)),
                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(B, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(Hq, 6), m2), 4))};
+            const __m256i half = _mm256_permute2x128_si256(scw, scw, h ? 0x11 : 0x00); /* sc8h..sc8h+7 in both lanes */
+#pragma GCC unroll 4
             for (int g = 0; g < 4; g++) {
-                const __m256i p = dot4(q[g], _mm256_loadu_si256((const __m256i *)(q8 + (size_t)i * QK_K + 128 * h + 32 * g)));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, lane_scales(sc[8 * h + 2 * g], sc[8 * h + 2 * g + 1])));
+                const __m256i p = _mm256_maddubs_epi16(q[g], _mm256_loadu_si256((const __m256i *)(q8 + (size_t)i * QK_K + 128 * h + 32 * g)));
+                const __m256i sg = _mm256_shuffle_epi8(half, _mm256_set_m128i(_mm256_castsi256_si128(WORD_BCAST(2 * g + 1)), _mm256_castsi256_si128(WORD_BCAST(2 * g))));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, sg));
             }
         }
-        /* codes were stored +32 */
-        s += ab[i].d * _cvtsh_ss(b[i].d) * (float)(hsum_i32(sumi) - 32 * sum16_products(sc, ab + i));
+        const __m256i off = _mm256_madd_epi16(scw, _mm256_loadu_si256((const __m256i *)ab[i].bsum16));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(sumi, _mm256_slli_epi32(off, 5))), _mm256_set1_ps(ab[i].d * _cvtsh_ss(b[i].d)), acc);
     }
-    return s;
+    return hsum_f(acc);
 }
 
 static I8 float dot_q2_K_i8(const block_q2_K *b, const int8_t *q8, const act_block *ab, int nb) {
