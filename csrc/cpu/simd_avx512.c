@@ -46,8 +46,9 @@
  * per 32-element block for Q8_0, as ggml's Q8_K/Q8_0 activations), weights stay packed; vpdpbusd
  * multiplies 64 unsigned weight codes by 64 signed activations per instruction. Each int32 lane
  * of its result is a sum of 4 products that fits in int16 (≤ 4·63·127), so vpdpwssd applies the
- * sub-block scales (low int16 of each lane, high half zero) and accumulates in one instruction;
- * the float scales are applied once per block in a vector accumulator. */
+ * sub-block scales and accumulates in one instruction: Q2_K/Q3_K on the lanes as they are (low
+ * int16 of each lane, high half zero), Q4_K/Q5_K/Q6_K on two results packed to words (half the
+ * scale instructions); the float scales are applied once per block in a vector accumulator. */
 #include "simd.h"
 #include "../../quant/blocks.h"
 
@@ -282,8 +283,8 @@ static inline VNNI_TARGET void block_q3_K_vnni(const block_q3_K *b, const int8_t
     *acc = _mm_sub_ss(*acc, _mm_set_ss(dd * (float)(4 * sum16_products(_mm256_cvtepi8_epi16(sc8), ab))));
 }
 
-/* A row: the block bodies above, with one horizontal sum at the end. (Four rows interleaved
- * measured 2.5× slower on this CPU.) */
+/* A row: the block bodies above, with one horizontal sum at the end (decode's tail rows; the
+ * rest go four at a time through DEFINE_ROW_DOTS4 below). */
 #define DEFINE_ROW_DOTS(T)                                                                                                 \
     static VNNI_TARGET float dot_##T##_i8(const block_##T *b, const int8_t *q8, const act_block *ab, int nb) {              \
         __m512 v = _mm512_setzero_ps();                                                                                       \
