@@ -109,15 +109,7 @@ static inline I8 int sum16_products(const int8_t *v, const act_block *ab) {
     return s;
 }
 
-/* The 8 six-bit scales and mins of a Q4_K/Q5_K block as bytes [sc0..sc7 | m0..m7] (layout: spec
- * §2.2), as simd_avx512.c's unpack_k4: the 16-byte load stays inside the block */
-static inline I8 __m128i unpack_k4(const uint8_t *q) {
-    const __m128i v = _mm_loadu_si128((const __m128i *)q);
-    const __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)), _mm_setr_epi32(0, 0, 0, 4));
-    const __m128i hi = _mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2);
-    return _mm_or_si128(_mm_and_si128(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
-                        _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
-}
+#include "k4_scales_x86.h"
 /* byte-shuffle control that copies scale word j (of 8 words in each 128-bit lane) to every word */
 #define WORD_BCAST(j) _mm256_set1_epi16((short)((2 * (j)) | ((2 * (j) + 1) << 8)))
 
@@ -158,24 +150,19 @@ static inline I8 float row_sum(__m256 v, __m128 s4) {
     s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
     return hsum_f(v) + _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4)));
 }
-static I8 float dot_q4_K_i8(const block_q4_K *b, const int8_t *q8, const act_block *ab, int nb) {
-    __m256 v = _mm256_setzero_ps();
-    __m128 s4 = _mm_setzero_ps();
-    for (int i = 0; i < nb; i++) {
-        INT8_PREFETCH_BLOCK(b + i);
-        block_k45(b[i].scales, b[i].qs, NULL, &b[i].d, q8 + (size_t)i * QK_K, ab + i, &v, &s4);
+/* Q4_K (no fifth bits) and Q5_K rows */
+#define DEFINE_K45_DOT(T, QH)                                                                                              \
+    static I8 float dot_##T##_i8(const block_##T *b, const int8_t *q8, const act_block *ab, int nb) {                       \
+        __m256 v = _mm256_setzero_ps();                                                                                    \
+        __m128 s4 = _mm_setzero_ps();                                                                                      \
+        for (int i = 0; i < nb; i++) {                                                                                     \
+            INT8_PREFETCH_BLOCK(b + i);                                                                                    \
+            block_k45(b[i].scales, b[i].qs, QH, &b[i].d, q8 + (size_t)i * QK_K, ab + i, &v, &s4);                         \
+        }                                                                                                                  \
+        return row_sum(v, s4);                                                                                             \
     }
-    return row_sum(v, s4);
-}
-static I8 float dot_q5_K_i8(const block_q5_K *b, const int8_t *q8, const act_block *ab, int nb) {
-    __m256 v = _mm256_setzero_ps();
-    __m128 s4 = _mm_setzero_ps();
-    for (int i = 0; i < nb; i++) {
-        INT8_PREFETCH_BLOCK(b + i);
-        block_k45(b[i].scales, b[i].qs, b[i].qh, &b[i].d, q8 + (size_t)i * QK_K, ab + i, &v, &s4);
-    }
-    return row_sum(v, s4);
-}
+DEFINE_K45_DOT(q4_K, NULL)
+DEFINE_K45_DOT(q5_K, b[i].qh)
 
 /* Q6_K: codes stored +32 (0..63) against signed activations; vpmaddubsw pair sums (≤ 2·63·127) go
  * straight into vpmaddwd with [sc_j ×8 | sc_j+1 ×8] (lane 0 holds a 32-code group's first 16-element

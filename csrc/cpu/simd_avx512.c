@@ -90,17 +90,7 @@ static VNNI_TARGET void quantize_act(const float *x, int K, int8_t *q, act_block
     }
 }
 
-/* The 8 six-bit scales and mins of a Q4_K block as bytes [sc0..sc7 | m0..m7] from the 12 packed
- * bytes (layout: spec §2.2), with word-wide masks instead of a loop. */
-static inline VNNI_TARGET __m128i unpack_k4(const uint8_t *q) {
-    /* 16-byte load: the 12 scale bytes are followed by the block's codes, so it stays inside the
-     * block; built in registers (4 scalar stores + a vector load would stall on store forwarding) */
-    const __m128i v = _mm_loadu_si128((const __m128i *)q);                  /* dwords w0 w1 w2 . */
-    const __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)), _mm_setr_epi32(0, 0, 0, 4)); /* w0 w2 w1 w2>>4 */
-    const __m128i hi = _mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2);                     /* (w0 w0 w1 w1)>>2 */
-    return _mm_or_si128(_mm_and_si128(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
-                        _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030))); /* [sc0-3 | sc4-7 | m0-3 | m4-7] */
-}
+#include "k4_scales_x86.h"
 
 
 /* Q4_K's and Q5_K's activations in pair order: per 128 elements [0..31 | 64..95 | 32..63 | 96..127],
@@ -268,21 +258,6 @@ static inline VNNI_TARGET void block_q3_K_vnni(const block_q3_K *b, const int8_t
     *acc = _mm_sub_ss(*acc, _mm_set_ss(dd * (float)(4 * sum16_products(_mm256_cvtepi8_epi16(sc8), ab))));
 }
 
-/* A row: the block bodies above, with one horizontal sum at the end (decode's tail rows; the
- * rest go four at a time through DEFINE_ROW_DOTS4 below). */
-#define DEFINE_ROW_DOTS(T)                                                                                                 \
-    static VNNI_TARGET float dot_##T##_i8(const block_##T *b, const int8_t *q8, const act_block *ab, int nb) {              \
-        __m512 v = _mm512_setzero_ps();                                                                                       \
-        __m128 s4 = _mm_setzero_ps();                                                                                         \
-        for (int i = 0; i < nb; i++) block_##T##_vnni(b + i, q8 + (size_t)i * QK_K, ab + i, &v, &s4);                          \
-        s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));                                                                           \
-        return _mm_cvtss_f32(_mm_add_ss(s4, _mm_movehdup_ps(s4))) + _mm512_reduce_add_ps(v);                                  \
-    }
-DEFINE_ROW_DOTS(q2_K)
-DEFINE_ROW_DOTS(q3_K)
-DEFINE_ROW_DOTS(q4_K)
-DEFINE_ROW_DOTS(q5_K)
-DEFINE_ROW_DOTS(q6_K)
 
 /* The sums of 4 vectors in one pass: [Σa Σb Σc Σd]. Rows of the 0.5B's K = 1024 matrices are only
  * 4 blocks long, so one reduction per row cost ~15% of the Q4_K dot; this shares it by 4. */
@@ -295,9 +270,10 @@ static inline VNNI_TARGET __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
     return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
-/* Four consecutive rows, one after the other (interleaving their blocks broke the sequential
- * stream the prefetchers follow: 1.7x slower), with one shared reduction at the end. */
-#define DEFINE_ROW_DOTS4(T)                                                                                                \
+/* Per block type: a row's accumulator (the block bodies above), one row (decode's tail rows) and
+ * four consecutive rows with one shared reduction. The four are read one after the other:
+ * interleaving their blocks broke the sequential stream the prefetchers follow (1.7x slower). */
+#define DEFINE_ROW_DOTS(T)                                                                                                 \
     static inline VNNI_TARGET __m512 row_acc_##T(const block_##T *b, const int8_t *q8, const act_block *ab, int nb) {      \
         __m512 v = _mm512_setzero_ps();                                                                                       \
         __m128 s4 = _mm_setzero_ps();                                                                                         \
@@ -307,6 +283,9 @@ static inline VNNI_TARGET __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
         }                                                                                                                     \
         return _mm512_add_ps(v, _mm512_zextps128_ps512(s4));                                                                  \
     }                                                                                                                         \
+    static VNNI_TARGET float dot_##T##_i8(const block_##T *b, const int8_t *q8, const act_block *ab, int nb) {              \
+        return _mm512_reduce_add_ps(row_acc_##T(b, q8, ab, nb));                                                              \
+    }                                                                                                                         \
     static VNNI_TARGET void dot4_##T##_i8(const uint8_t *rows, size_t row_bytes, const int8_t *q8, const act_block *ab, int nb, float *out) { \
         const __m512 v0 = row_acc_##T((const block_##T *)rows, q8, ab, nb);                                                   \
         const __m512 v1 = row_acc_##T((const block_##T *)(rows + row_bytes), q8, ab, nb);                                     \
@@ -314,11 +293,11 @@ static inline VNNI_TARGET __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
         const __m512 v3 = row_acc_##T((const block_##T *)(rows + 3 * row_bytes), q8, ab, nb);                                 \
         _mm_storeu_ps(out, reduce4(v0, v1, v2, v3));                                                                          \
     }
-DEFINE_ROW_DOTS4(q2_K)
-DEFINE_ROW_DOTS4(q3_K)
-DEFINE_ROW_DOTS4(q4_K)
-DEFINE_ROW_DOTS4(q5_K)
-DEFINE_ROW_DOTS4(q6_K)
+DEFINE_ROW_DOTS(q2_K)
+DEFINE_ROW_DOTS(q3_K)
+DEFINE_ROW_DOTS(q4_K)
+DEFINE_ROW_DOTS(q5_K)
+DEFINE_ROW_DOTS(q6_K)
 #define HAVE_DOT4 1
 
 /* Activations for Q8_0 weights: one scale per 32 elements. */
