@@ -9,7 +9,11 @@ set -x
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 source bench/gpu/build.sh
 gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm
+gcc -O3 -std=gnu11 -ffp-contract=off -DFH1_CUDA -I/usr/local/cuda/include -o /tmp/gemv-check bench/gpu/gemv-check.c csrc/model.c csrc/context.c csrc/gguf.c csrc/sample.c \
+  csrc/cpu/*.c quant/quants.c /tmp/backend.o -L/usr/local/cuda/lib64 -lcudart_static -lstdc++ -ldl -lrt -lm -lpthread || exit 1
 set +x
+echo "--- decode GEMV kernels of every quantized type against a double reference"
+/tmp/gemv-check
 D=${FH1_GPU_DATA:-bench/gpu/data}
 # every case twice: prefill GEMMs on tensor cores (split bf16, the default) and on CUDA cores only
 for tc in ${TC_MODES:-1 0}; do export FALCON_H1_CUDA_TC=$tc; echo "--- FALCON_H1_CUDA_TC=$tc"
@@ -31,8 +35,15 @@ for q in ta-q8_0:tiny-a-long.ids:1024 mini-q4km:mini.ids:2048 mini-q6k:mini.ids:
   /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/c.f32 --device cpu --kv f32 2>/dev/null
   /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 2>/dev/null
   echo "$f GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
+  # decode rounds x to int8 for these weights (dp4a GEMV) on both engines: the CPU's own decode
+  # error is the yardstick; FALCON_H1_CUDA_INT8=0 keeps f32 activations on the GPU
   /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 --decode 2>/dev/null
-  echo "$f GPU decoded token by token vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
+  echo "$f GPU decoded token by token (int8 x) vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
+  /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/d.f32 --device cpu --kv f32 --decode 2>/dev/null
+  echo "$f CPU decoded token by token (int8 x) vs CPU prefill :: $(/tmp/cmp /tmp/d.f32 /tmp/c.f32 $V)"
+  echo "$f GPU vs CPU, both decoded token by token (int8 x; per 32 on the GPU, per 256 for K-quants on the CPU) :: $(/tmp/cmp /tmp/g.f32 /tmp/d.f32 $V)"
+  FALCON_H1_CUDA_INT8=0 /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 --decode 2>/dev/null
+  echo "$f GPU decoded token by token (f32 x) vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
 done
 done
 unset FALCON_H1_CUDA_TC
@@ -49,6 +60,10 @@ for spec in "0.5b bf16" "1.5b-deep q4_k"; do set -- $spec
   # decode kernels at the real head sizes (64, 128; the fixtures have 16)
   /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/g.f32 --device cuda --kv f32 --decode 2>/dev/null
   echo "$1 $2 (100 tokens decoded one at a time) GPU vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
+  FALCON_H1_CUDA_FUSE_MIXER=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null
+  echo "$1 $2 decode, scan/attention and gate/merge launched apart vs side by side (expect 0) :: $(/tmp/cmp /tmp/u.f32 /tmp/g.f32 $V)"
+  [ $2 = bf16 ] || { /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/d.f32 --device cpu --kv f32 --decode 2>/dev/null
+    echo "$1 $2 (100 tokens decoded one at a time) CPU vs CPU prefill :: $(/tmp/cmp /tmp/d.f32 /tmp/c.f32 $V)"; }
 done
 rm -f /tmp/real.gguf
 echo "--- compute-sanitizer memcheck (tiny-b chat, prefill + decode)"

@@ -55,6 +55,10 @@ int fh1_cuda_forward(fh1_cuda *c, const int32_t *tokens, int T, int pos0, const 
 int fh1_cuda_logits_row(fh1_cuda *c, float *out, char *err, size_t err_len);
 /* Samples the given host logits row on the GPU (tests of the sampler kernel). */
 int fh1_cuda_sample_row(fh1_cuda *c, const float *logits, const fh1_gpu_sample *sample, int32_t *token, char *err, size_t err_len);
+/* One decode GEMV of `rows` rows of a `type` matrix (row_bytes apart) against x[cols], on the
+ * current device, through the kernels decode uses: int8 = 1 the int8-input dp4a path (types it
+ * takes), 0 the f32 path. For bench/gpu/gemv-check.c; returns 0 with err on failure. */
+int fh1_cuda_gemv_check(int type, int rows, int cols, const void *w, size_t row_bytes, const float *x, float *y, int int8, char *err, size_t err_len);
 void fh1_cuda_reset(fh1_cuda *c);
 /* Copies the GPU layers' state to/from host buffers laid out as the CPU context's: K and V
  * [layer][n_ctx][kvd] (only the first n_past rows of each layer move), conv [layer][K-1][Cd],
