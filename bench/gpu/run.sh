@@ -15,8 +15,9 @@ set +x
 echo "--- decode GEMV kernels of every quantized type against a double reference"
 /tmp/gemv-check
 D=${FH1_GPU_DATA:-bench/gpu/data}
-# every case twice: prefill GEMMs on tensor cores (split bf16, the default) and on CUDA cores only
-for tc in ${TC_MODES:-1 0}; do export FALCON_H1_CUDA_TC=$tc; echo "--- FALCON_H1_CUDA_TC=$tc"
+# every case twice: prefill GEMMs on tensor cores in split mode (f32-grade; the default rounds
+# activations to bf16, see the bf16 lines below) and on CUDA cores only
+for tc in ${TC_MODES:-split 0}; do export FALCON_H1_CUDA_TC=$tc; echo "--- FALCON_H1_CUDA_TC=$tc"
 for m in "ta-f32 tiny-a" "ta-bf16k tiny-a" "ta-bf16 tiny-a" "tb-f32 tiny-b" "tb-f32k tiny-b"; do set -- $m
   for c in chat short long; do
     for mode in "" "--decode" "--chunks 7,50"; do
@@ -47,6 +48,12 @@ for q in ta-q8_0:tiny-a-long.ids:1024 mini-q4km:mini.ids:2048 mini-q6k:mini.ids:
 done
 done
 unset FALCON_H1_CUDA_TC
+# the default prefill (activations rounded to bf16): its distance from HF, for the record
+for m in "ta-f32 tiny-a" "ta-bf16 tiny-a" "tb-f32 tiny-b"; do set -- $m
+  /tmp/fh1_eval $D/$1.gguf $D/$2-long.ids /tmp/o.f32 --device cuda --kv f32 2>/dev/null
+  echo "$1 long, default bf16-activation prefill :: $(/tmp/cmp /tmp/o.f32 $D/$2-long.ref 1024)"
+done
+export FALCON_H1_CUDA_TC=split
 # real shapes (d_state 128 and 256, full-size GEMM tiles): GPU vs CPU engine on random weights
 gcc -O2 -o /tmp/fh1_synth csrc/tools/fh1_synth.c quant/quants.c -lm -lpthread
 awk 'BEGIN{for(i=0;i<100;i++) printf "%d ", (i*37)%30000}' > /tmp/p100.txt

@@ -1627,13 +1627,13 @@ __global__ void __launch_bounds__(SAMP_THREADS) k_sample(const float *logits, fl
 }
 
 // ---- prefill GEMM on tensor cores ------------------------------------------------------------
-// y[t][r] = Σ_k x[t][k]·W[r][k] with bf16 MMAs (mma.sync m16n8k16) and f32 accumulation. In the
-// default (split) mode the activations keep f32 precision: x = x_hi + x_lo, two bf16 with 16
-// mantissa bits between them, and weights that are not exact in bf16 are split the same way:
-// y = x_lo·W_hi (+ x_hi·W_lo) + x_hi·W_hi. The dropped x_lo·W_lo term and the rounding of x_lo are
-// ≈ 2^-16 relative. BF16 weights feed the MMAs straight from the upload (2 products per MAC);
-// FALCON_H1_CUDA_TC=bf16 rounds the activations to bf16 instead (1 product per MAC, as cuBLAS-based
-// engines do): twice the speed, ≈ 2^-9 relative error per activation.
+// y[t][r] = Σ_k x[t][k]·W[r][k] with bf16 MMAs (mma.sync m16n8k16) and f32 accumulation. By
+// default the activations are rounded to bf16 (1 product per MAC, as cuBLAS-based engines do:
+// ≈ 2^-9 relative error per activation). In split mode (FALCON_H1_CUDA_TC=split) they keep f32
+// precision: x = x_hi + x_lo, two bf16 with 16 mantissa bits between them, and weights that are
+// not exact in bf16 are split the same way: y = x_lo·W_hi (+ x_hi·W_lo) + x_hi·W_hi. The dropped
+// x_lo·W_lo term and the rounding of x_lo are ≈ 2^-16 relative; BF16 weights feed the MMAs
+// straight from the upload (2 products per MAC, half the speed).
 // Tiles: BM tokens × 128 weight rows × 32 k per stage, cp.async into a 4-stage ring (3 with W_lo),
 // 8 warps of (BM/2 tokens × 32 rows), fragments through ldmatrix.
 #define TC_BN 128
@@ -1932,8 +1932,8 @@ static bool getenv_on(const char *name) {
 static int tc_mode_from_env() {
     const char *e = getenv("FALCON_H1_CUDA_TC");
     if (e && !strcmp(e, "0")) return TC_OFF;
-    if (e && !strcmp(e, "bf16")) return TC_BF16;
-    return TC_SPLIT;
+    if (e && (!strcmp(e, "split") || !strcmp(e, "1"))) return TC_SPLIT;
+    return TC_BF16;
 }
 
 // BF16 rows whose length is a multiple of 8 go to the MMAs from the upload (16-byte chunks)
@@ -2180,8 +2180,9 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
             ok = false;
         }
     }
-    // tensor cores for prefill unless FALCON_H1_CUDA_TC=0 (the oracle check runs both ways);
-    // FALCON_H1_CUDA_TC=bf16 trades f32-grade activations for speed
+    // tensor cores for prefill unless FALCON_H1_CUDA_TC=0; activations rounded to bf16 as
+    // cuBLAS-based engines do, or with FALCON_H1_CUDA_TC=split in bf16 halves (f32-grade: the oracle
+    // check and `falcon-h1 logits`)
     // the tiled prefill attention takes up to 136 KiB of shared memory (head_dim 256)
     cudaFuncSetAttribute(k_attn_tiled<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(64));
     cudaFuncSetAttribute(k_attn_tiled<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(128));

@@ -33,7 +33,7 @@ interface LogitsOptions extends DeviceFlags {
 export function logitsCommand(): Command {
   return addDeviceOptions(
     new Command('logits')
-    .description('evaluate token ids in one batch and write every position\'s logits (little-endian float32 rows)')
+    .description('evaluate token ids in one batch and write every position\'s logits (little-endian float32 rows); on a GPU the prefill matmuls keep f32-grade activations (FALCON_H1_CUDA_TC=split)')
     .argument('<model>', 'GGUF model file')
     .option('--tokens <ids>', 'comma-separated token ids, e.g. 1,2,3')
     .option('--tokens-file <file>', 'token ids separated by commas or whitespace')
@@ -63,6 +63,8 @@ export function logitsCommand(): Command {
         if (left > 0) steps.push(left);
       } else steps.push(ids.length);
 
+      // a research tool: CUDA prefill keeps f32-grade matmuls here (bf16 halves) unless told otherwise
+      process.env.FALCON_H1_CUDA_TC ??= 'split';
       const model = await Model.load(modelPath);
       const V = model.info.nVocab;
       const ctx = model.newContext({
