@@ -1,7 +1,10 @@
 /* csrc/tools/fh1_synth.c — a random-weight Falcon-H1 GGUF of a released shape, for benchmarks on
  * machines without Node (the GPU machine). Same layout as src/bench/synthetic.ts, minus the
  * tokenizer metadata (the engine does not need it).
- *   fh1_synth 0.5b|1.5b-deep|7b|34b bf16|f16|q8_0|q4_k OUT.gguf */
+ *   fh1_synth 0.5b|1.5b-deep|7b|34b bf16|f16|q8_0|q4_k|q4_k_m OUT.gguf
+ * q4_k_m mixes types as llama-quantize's Q4_K_M does for falcon-h1 (src/quantize/recipes.ts): the
+ * head Q6_K, attn_v and ffn_down Q6_K in the first and last eighth of the layers and every third
+ * layer between, the rest Q4_K. */
 #include "../../quant/blocks.h"
 
 #include <math.h>
@@ -44,22 +47,25 @@ int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: fh1_synth SIZE TYPE OUT\n"); return 2; }
     const shape *s = NULL;
     for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++) if (!strcmp(SHAPES[i].name, argv[1])) s = &SHAPES[i];
-    int mt = !strcmp(argv[2], "bf16") ? GGML_TYPE_BF16 : !strcmp(argv[2], "f16") ? GGML_TYPE_F16 : !strcmp(argv[2], "q8_0") ? GGML_TYPE_Q8_0 : !strcmp(argv[2], "q4_k") ? GGML_TYPE_Q4_K : -1;
+    const int km = !strcmp(argv[2], "q4_k_m");
+    int mt = !strcmp(argv[2], "bf16") ? GGML_TYPE_BF16 : !strcmp(argv[2], "f16") ? GGML_TYPE_F16 : !strcmp(argv[2], "q8_0") ? GGML_TYPE_Q8_0 : !strcmp(argv[2], "q4_k") || km ? GGML_TYPE_Q4_K : -1;
     if (!s || mt < 0) { fprintf(stderr, "unknown size or type\n"); return 2; }
+    const int L8 = s->L / 8;
     const int qd = s->Hq * s->dh, kvd = s->Hkv * s->dh, Cd = s->E + 2 * s->G * s->N, Din = s->E + Cd + s->H;
     char n[80];
-    add("output.weight", s->D, s->V, mt, 0);
+    add("output.weight", s->D, s->V, km ? GGML_TYPE_Q6_K : mt, 0);
     add("token_embd.weight", s->D, s->V, mt, 0);
     add("output_norm.weight", s->D, 0, 0, 1);
     for (int i = 0; i < s->L; i++) {
+        const int more = km && (i < L8 || i >= 7 * s->L / 8 || (i - L8) % 3 == 2), mt6 = more ? GGML_TYPE_Q6_K : mt;
 #define A(fmt, a, b, t, k) (snprintf(n, sizeof n, "blk.%d." fmt, i), add(n, a, b, t, k))
-        A("ffn_down.weight", s->F, s->D, mt, 0); A("ffn_gate.weight", s->D, s->F, mt, 0); A("ffn_up.weight", s->D, s->F, mt, 0);
+        A("ffn_down.weight", s->F, s->D, mt6, 0); A("ffn_gate.weight", s->D, s->F, mt, 0); A("ffn_up.weight", s->D, s->F, mt, 0);
         A("attn_norm.weight", s->D, 0, 0, 1); A("ssm_a", 1, s->H, 0, 2); A("ssm_d", 1, s->H, 0, 1);
         A("ssm_conv1d.bias", Cd, 0, 0, 4); A("ssm_conv1d.weight", 4, Cd, 0, 3); A("ssm_dt.bias", s->H, 0, 0, 5);
         A("ssm_in.weight", s->D, Din, mt, 0);
         if (s->rms) A("ssm_norm.weight", s->E / s->G, s->G, 0, 1);
         A("ssm_out.weight", s->E, s->D, mt, 0); A("ffn_norm", s->D, 0, 0, 1);
-        A("attn_k.weight", s->D, kvd, mt, 0); A("attn_output.weight", qd, s->D, mt, 0); A("attn_q.weight", s->D, qd, mt, 0); A("attn_v.weight", s->D, kvd, mt, 0);
+        A("attn_k.weight", s->D, kvd, mt, 0); A("attn_output.weight", qd, s->D, mt, 0); A("attn_q.weight", s->D, qd, mt, 0); A("attn_v.weight", s->D, kvd, mt6, 0);
 #undef A
     }
     f = fopen(argv[3], "wb");
@@ -84,13 +90,18 @@ int main(int argc, char **argv) {
     float *pat = malloc(sizeof(float) * PAT);
     uint32_t r = 12345;
     for (int i = 0; i < PAT; i++) { r ^= r << 13; r ^= r >> 17; r ^= r << 5; pat[i] = ((r / 4294967296.0f) - 0.5f) * 0.06f; }
-    const size_t pb = (size_t)PAT / fh1_type_block_size(mt) * fh1_type_size(mt);
-    uint8_t *qpat = malloc(pb);
-    fh1_quantize_row(mt, pat, qpat, PAT);
+    uint8_t *qpat[GGML_TYPE_BF16 + 1] = {0}; /* the pattern in each matrix type used */
+    size_t pb[GGML_TYPE_BF16 + 1] = {0};
     float *small = malloc(sizeof(float) * 1 << 20);
     for (int i = 0; i < nt; i++) {
         if (T[i].kind == 0) {
-            for (uint64_t done = 0; done < T[i].bytes;) { size_t k = T[i].bytes - done < pb ? T[i].bytes - done : pb; w8(qpat, k); done += k; }
+            const int ty = T[i].type;
+            if (!qpat[ty]) {
+                pb[ty] = (size_t)PAT / fh1_type_block_size(ty) * fh1_type_size(ty);
+                qpat[ty] = malloc(pb[ty]);
+                fh1_quantize_row(ty, pat, qpat[ty], PAT);
+            }
+            for (uint64_t done = 0; done < T[i].bytes;) { size_t k = T[i].bytes - done < pb[ty] ? T[i].bytes - done : pb[ty]; w8(qpat[ty], k); done += k; }
         } else {
             uint64_t cnt = T[i].ne[0] * T[i].ne[1];
             for (uint64_t j = 0; j < cnt; j++) {
