@@ -7,6 +7,8 @@ import { SHAPES, type ModelShape } from '../../src/bench/shapes.js';
 import { Model } from '../../src/engine/engine.js';
 import { getNumber, readGGUF } from '../../src/gguf/reader.js';
 import { cli } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { MIXES, chooseType, isQuantizable } from '../../src/quantize/recipes.js';
 import { convertedFixture, tempDir } from '../helpers/fixtures.js';
 
 function params(s: ModelShape): number {
@@ -53,6 +55,29 @@ describe('synthetic models', () => {
     ctx.free();
     m.free();
     expect(cli(['bench', '--synthetic', '0.5b', '--type', 'q7_x']).stderr).toMatch(/q4_k_m/);
+  });
+});
+
+describe('csrc/tools/fh1_synth (the GPU machine\'s model writer, no Node there)', () => {
+  it('q4_k_m lays the types out as the Q4_K_M recipe does, at the 0.5B and 1.5B-Deep shapes', () => {
+    const exe = join(tempDir(), 'fh1_synth');
+    const cc = spawnSync('gcc', ['-O2', '-o', exe, 'csrc/tools/fh1_synth.c', 'quant/quants.c', '-lm', '-lpthread'], { encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    for (const size of ['0.5b', '1.5b-deep'] as const) {
+      const path = join(tempDir(), `synth-${size}.gguf`);
+      const r = spawnSync(exe, [size, 'q4_k_m', path], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const f = readGGUF(path);
+      const s = SHAPES[size];
+      const ctx = { mix: MIXES.Q4_K_M, nLayer: s.layers, nHead: s.heads, nHeadKv: s.kvHeads, hasOutput: true };
+      let q6 = 0;
+      for (const t of f.tensors) {
+        const want = isQuantizable(t.name, t.ne.map(Number)) ? chooseType(t.name, t.ne.map(Number), ctx).type : GGMLType.F32;
+        expect(`${t.name} ${t.type}`).toBe(`${t.name} ${want}`);
+        q6 += t.type === GGMLType.Q6_K ? 1 : 0;
+      }
+      expect(q6).toBeGreaterThan(2); // the head and some attn_v/ffn_down, not a pure file
+    }
   });
 });
 
