@@ -1,6 +1,7 @@
 // CUDA: without a GPU (CI), asking for it fails cleanly and `auto` falls back to the CPU; with a
 // GPU the oracle runs on it. The GPU half is skipped only when no GPU is present, and says so.
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { Model, cudaDevices } from '../../src/engine/engine.js';
 import { convertedFixture, maxDiff, readLogits, referenceCases } from '../helpers/fixtures.js';
 
@@ -10,6 +11,13 @@ const gpus = cudaDevices();
 if (!gpus) console.log('cuda.test: no CUDA device here: the GPU oracle is skipped (run bench/gpu/run.sh on a GPU machine)');
 
 describe('CUDA backend', () => {
+  it('the C drivers of the GPU machine (no Node there) compile against the current headers', () => {
+    for (const f of ['bench/gpu/gemv-check.c', 'bench/gpu/sample-check.c', 'bench/gpu/cmp.c', 'csrc/tools/fh1_eval.c', 'csrc/tools/fh1_synth.c']) {
+      const r = spawnSync('gcc', ['-std=gnu11', '-fsyntax-only', '-Wall', '-Werror', '-DFH1_CUDA', f], { encoding: 'utf8' });
+      expect(r.status, `${f}: ${r.stderr}`).toBe(0);
+    }
+  });
+
   it.skipIf(gpus > 0)('without a GPU: --device cuda is a clear error, auto falls back to the CPU', async () => {
     const m = await Model.load(await convertedFixture('tiny-a', 'f32'));
     expect(() => m.newContext({ device: 'cuda' })).toThrow(/cannot use CUDA|no CUDA backend/);
