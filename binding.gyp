@@ -49,6 +49,7 @@
             "outputs": ["<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).o"],
             "action": ["nvcc", "-O3", "-std=c++17", "-Xcompiler", "-fPIC",
                        "-gencode", "arch=compute_80,code=sm_80", "-gencode", "arch=compute_90a,code=sm_90a",
+                       "-gencode", "arch=compute_90,code=compute_90",
                        "-c", "<(RULE_INPUT_PATH)", "-o", "<@(_outputs)"],
             "message": "nvcc <(RULE_INPUT_PATH)",
             "process_outputs_as_sources": 1

@@ -72,6 +72,14 @@ for spec in "0.5b bf16" "1.5b-deep q4_k"; do set -- $spec
   [ $2 = bf16 ] || { /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/d.f32 --device cpu --kv f32 --decode 2>/dev/null
     echo "$1 $2 (100 tokens decoded one at a time) CPU vs CPU prefill :: $(/tmp/cmp /tmp/d.f32 /tmp/c.f32 $V)"; }
 done
+# the shared memory a GeForce/L4-class card gives a block (99 KiB): no wgmma, 64-token GEMM tiles in
+# split mode; the same bounds must hold
+for tc in split bf16; do
+  FALCON_H1_CUDA_SMEM=101376 FALCON_H1_CUDA_TC=$tc /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda --kv f32 2>/dev/null
+  echo "ta-f32 long, 99 KiB of shared memory, FALCON_H1_CUDA_TC=$tc :: $(/tmp/cmp /tmp/o.f32 $D/tiny-a-long.ref 1024)"
+  FALCON_H1_CUDA_SMEM=101376 FALCON_H1_CUDA_TC=$tc /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/g.f32 --device cuda --kv f32 2>/dev/null
+  echo "1.5b-deep q4_k 100-token prefill, 99 KiB of shared memory, FALCON_H1_CUDA_TC=$tc, GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 65536)"
+done
 rm -f /tmp/real.gguf
 echo "--- compute-sanitizer memcheck (tiny-b chat, prefill + decode)"
 compute-sanitizer --tool memcheck --leak-check full /tmp/fh1_eval $D/tb-f32.gguf $D/tiny-b-chat.ids /tmp/o.f32 --device cuda --chunks 5,7 2>&1 | tail -4

@@ -76,6 +76,7 @@ struct shard {
     bool wgmma; // Hopper: the warpgroup-MMA kernel for T >= 64
     __nv_bfloat16 *x_hi, *x_lo;
     int n_sm;
+    size_t smem_optin; // shared memory one block may use: 99 KiB on Ampere/Ada GeForce, L4, A10; 163-227 KiB on A100/H100 (FALCON_H1_CUDA_SMEM lowers it, for tests)
     // every launch goes to this stream; decode of one token (T == 1) is captured once into a graph
     // and replayed, with the position and token read from `io` on the device
     cudaStream_t stream;
@@ -1797,9 +1798,8 @@ __global__ void __launch_bounds__(256, BM == 64 ? 2 : 1) k_gemm_tc(const __nv_bf
             }
 }
 
-template <int BM, bool XLO, bool WLO> static constexpr int tc_smem() {
-    return (WLO ? 3 : 4) * (BM * TC_LD * (XLO ? 2 : 1) + TC_BN * TC_LD * (WLO ? 2 : 1)) * 2;
-}
+static constexpr int tc_smem_bytes(int bm, bool xlo, bool wlo) { return (wlo ? 3 : 4) * (bm * TC_LD * (xlo ? 2 : 1) + TC_BN * TC_LD * (wlo ? 2 : 1)) * 2; }
+template <int BM, bool XLO, bool WLO> static constexpr int tc_smem() { return tc_smem_bytes(BM, XLO, WLO); }
 
 // ---- prefill GEMM with Hopper's warpgroup MMAs (sm_90a) ---------------------------------------
 // The same products as k_gemm_tc, issued as wgmma.m64n128k16 by two warpgroups (64 tokens each)
@@ -1939,24 +1939,28 @@ static int tc_mode_from_env() {
 // BF16 rows whose length is a multiple of 8 go to the MMAs from the upload (16-byte chunks)
 static bool direct_bf16(int type, int cols) { return type == GGML_TYPE_BF16 && cols % 8 == 0; }
 
-// the GEMM instances take more than 48 KiB of shared memory: allowed once per device
-template <int BM, bool XLO, bool WLO> static void tc_allow_smem() {
-    cudaFuncSetAttribute(k_gemm_tc<BM, XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, tc_smem<BM, XLO, WLO>());
+// the GEMM instances take more than 48 KiB of shared memory: allowed once per device, for the
+// instances that fit what a block may have here (gemm_tc picks among those)
+template <int BM, bool XLO, bool WLO> static void tc_allow_smem(size_t limit) {
+    if ((size_t)tc_smem<BM, XLO, WLO>() <= limit) cudaFuncSetAttribute(k_gemm_tc<BM, XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, tc_smem<BM, XLO, WLO>());
 }
 template <bool XLO, bool WLO> static void wg_allow_smem() {
     cudaFuncSetAttribute(k_gemm_wg<XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, wg_smem<XLO, WLO>());
 }
-// returns whether the warpgroup-MMA GEMM can run here: a Hopper GPU and its sm_90a image in this
-// build (FALCON_H1_WGMMA=0 keeps the mma.sync kernel)
-static bool tc_kernels_setup(const cudaDeviceProp &prop) {
-    tc_allow_smem<64, true, false>(), tc_allow_smem<64, true, true>(), tc_allow_smem<64, false, false>();
-    tc_allow_smem<128, true, false>(), tc_allow_smem<128, true, true>(), tc_allow_smem<128, false, false>();
+// returns whether the warpgroup-MMA GEMM can run here: a Hopper GPU with the shared memory it
+// takes and its sm_90a image in this build (FALCON_H1_WGMMA=0 keeps the mma.sync kernel)
+static bool tc_kernels_setup(const cudaDeviceProp &prop, size_t smem_limit) {
+    tc_allow_smem<64, true, false>(smem_limit), tc_allow_smem<64, true, true>(smem_limit), tc_allow_smem<64, false, false>(smem_limit);
+    tc_allow_smem<128, true, false>(smem_limit), tc_allow_smem<128, true, true>(smem_limit), tc_allow_smem<128, false, false>(smem_limit);
     cudaFuncAttributes fa = {};
-    if (!getenv_on("FALCON_H1_WGMMA") || prop.major != 9 || cudaFuncGetAttributes(&fa, k_gemm_wg<false, false>) != cudaSuccess || fa.binaryVersion != 90) {
+    const size_t wg_most = (size_t)std::max({wg_smem<true, false>(), wg_smem<true, true>(), wg_smem<false, false>()});
+    if (!getenv_on("FALCON_H1_WGMMA") || prop.major != 9 || wg_most > smem_limit || cudaFuncGetAttributes(&fa, k_gemm_wg<false, false>) != cudaSuccess ||
+        fa.binaryVersion != 90) {
         cudaGetLastError();
         return false;
     }
     wg_allow_smem<true, false>(), wg_allow_smem<true, true>(), wg_allow_smem<false, false>();
+    cudaGetLastError();
     return true;
 }
 template <bool XLO, bool WLO>
@@ -2106,6 +2110,8 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
     cudaDeviceProp prop = {};
     if (cudaGetDeviceProperties(&prop, dev) == cudaSuccess) snprintf(c->name, sizeof c->name, "%s", prop.name);
     c->n_sm = prop.multiProcessorCount;
+    c->smem_optin = prop.sharedMemPerBlockOptin;
+    if (const char *e = getenv("FALCON_H1_CUDA_SMEM")) c->smem_optin = std::min(c->smem_optin, (size_t)strtoull(e, nullptr, 10));
     const fh1_hparams *hp = &m->hp;
     const size_t B = p.n_batch, D = hp->n_embd, kvd = (size_t)hp->n_head_kv * hp->head_dim, qd = (size_t)hp->n_head * hp->head_dim;
     const size_t nl = (size_t)(l1 - l0);
@@ -2183,13 +2189,18 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
     // tensor cores for prefill unless FALCON_H1_CUDA_TC=0; activations rounded to bf16 as
     // cuBLAS-based engines do, or with FALCON_H1_CUDA_TC=split in bf16 halves (f32-grade: the oracle
     // check and `falcon-h1 logits`)
-    // the tiled prefill attention takes up to 136 KiB of shared memory (head_dim 256)
-    cudaFuncSetAttribute(k_attn_tiled<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(64));
-    cudaFuncSetAttribute(k_attn_tiled<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(128));
-    cudaFuncSetAttribute(k_attn_tiled<4>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(256));
+    // the tiled prefill attention takes up to 152 KiB of shared memory (head_dim 256); a size the
+    // card cannot give is not asked for (attention() then takes the untiled kernel), and a refused
+    // request must not linger as the last error
+    if (att_tiled_smem(64) <= c->smem_optin) cudaFuncSetAttribute(k_attn_tiled<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(64));
+    if (att_tiled_smem(128) <= c->smem_optin) cudaFuncSetAttribute(k_attn_tiled<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(128));
+    if (att_tiled_smem(256) <= c->smem_optin) cudaFuncSetAttribute(k_attn_tiled<4>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(256));
+    cudaGetLastError();
     c->tc_mode = prop.major >= 8 && p.n_batch >= TC_MIN_T ? tc_mode_from_env() : TC_OFF;
+    const bool split_lo = c->tc_mode == TC_SPLIT; // the largest 64-token tile must fit, or CUDA cores it is
+    if (c->tc_mode != TC_OFF && (size_t)tc_smem_bytes(64, split_lo, split_lo) > c->smem_optin) c->tc_mode = TC_OFF;
     if (ok && c->tc_mode != TC_OFF) {
-        c->wgmma = tc_kernels_setup(prop);
+        c->wgmma = tc_kernels_setup(prop, c->smem_optin);
         size_t most = 0, widest_k = 0; // largest matrix not fed as it is (see direct_bf16), widest input
         auto need = [&](const fh1_matrix &w) {
             widest_k = std::max(widest_k, (size_t)pad8(w.cols));
@@ -2373,7 +2384,9 @@ static void gemm_tc(shard *c, const dmat &W, const float *x, int T, float *y) {
         return;
     }
     const int n_sm = c->n_sm, nt = (N + TC_BN - 1) / TC_BN, b128 = (T + 127) / 128 * nt, b64 = (T + 63) / 64 * nt;
-    const bool small = T <= 64 || 1.1 * ((b64 + 2 * n_sm - 1) / (2 * n_sm)) < (b128 + n_sm - 1) / n_sm;
+    // 128-token tiles need 120 KiB in split mode: more than Ampere/Ada GeForce cards give a block
+    const bool fits128 = tc_smem_bytes(128, xlo, wl != nullptr) <= c->smem_optin;
+    const bool small = T <= 64 || !fits128 || 1.1 * ((b64 + 2 * n_sm - 1) / (2 * n_sm)) < (b128 + n_sm - 1) / n_sm;
     if (small) launch_gemm_tc<64>(c->stream, xlo, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
     else launch_gemm_tc<128>(c->stream, xlo, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
     prof_close(c, pm);
@@ -2504,7 +2517,7 @@ static void attention(shard *c, int T, int pos0, bool graph, int li) {
         const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
         launch(c, attn_kernel(dh), hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
         launch(c, k_attn_merge, hp->n_head, 128, 0, c->att_part, c->att, nsplit, c->io, dh);
-    } else if (T >= 16 && dh % 4 == 0 && dh <= 256 && c->att_tiled) {
+    } else if (T >= 16 && dh % 4 == 0 && dh <= 256 && c->att_tiled && att_tiled_smem(dh) <= c->smem_optin) {
         const dim3 grid((T + ATQ - 1) / ATQ, hp->n_head);
         if (dh <= 64) k_attn_tiled<1><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
         else if (dh <= 128) k_attn_tiled<2><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
