@@ -2239,6 +2239,14 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, fh1_cuda_params p, char *e
         snprintf(err, err_len, "--main-gpu %d: there %s %d CUDA device%s (0..%d)", p.main_gpu, n_dev == 1 ? "is" : "are", n_dev, n_dev == 1 ? "" : "s", n_dev - 1);
         return nullptr;
     }
+    // the build has sm_80 and sm_90a code (and compute_90 PTX for newer cards): older GPUs have no
+    // kernel image, so refuse them here (--device auto then stays on the CPU)
+    cudaDeviceProp mp = {};
+    if (cudaGetDeviceProperties(&mp, p.main_gpu) != cudaSuccess || mp.major < 8) {
+        cudaGetLastError();
+        snprintf(err, err_len, "GPU %d (%s) has compute capability %d.%d; the CUDA backend needs 8.0 or newer (Ampere and later)", p.main_gpu, mp.name, mp.major, mp.minor);
+        return nullptr;
+    }
     for (int i = 0; i < hp->n_layer; i++) {
         const fh1_layer *l = &m->layers[i];
         for (const fh1_matrix *w : mats_of(l))
@@ -2256,7 +2264,9 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, fh1_cuda_params p, char *e
     std::vector<size_t> free_b(n_dev, 0);
     for (int d = 0; d < n_dev; d++) {
         size_t fr = 0, tot = 0;
-        if (cudaSetDevice(d) == cudaSuccess && cudaMemGetInfo(&fr, &tot) == cudaSuccess) free_b[d] = fr;
+        cudaDeviceProp dp = {};
+        const bool usable = cudaGetDeviceProperties(&dp, d) == cudaSuccess && dp.major >= 8; // a split leaves older GPUs out
+        if (usable && cudaSetDevice(d) == cudaSuccess && cudaMemGetInfo(&fr, &tot) == cudaSuccess) free_b[d] = fr;
         cudaGetLastError();
     }
     const size_t whole = part_bytes(m, g0, L, embed, p.head, p);
@@ -2265,8 +2275,10 @@ extern "C" fh1_cuda *fh1_cuda_new(const fh1_model *m, fh1_cuda_params p, char *e
     if (mode == FH1_SPLIT_AUTO) mode = n_dev > 1 && whole + headroom > free_b[p.main_gpu] ? FH1_SPLIT_LAYER : FH1_SPLIT_NONE;
     // devices and their runs of layers: [g0, L) in proportion to free memory (the head counts on the last)
     std::vector<int> devs;
-    if (mode == FH1_SPLIT_LAYER && n_dev > 1) for (int d = 0; d < n_dev; d++) devs.push_back(d);
-    else devs.push_back(p.main_gpu);
+    if (mode == FH1_SPLIT_LAYER && n_dev > 1)
+        for (int d = 0; d < n_dev; d++)
+            if (free_b[d] > 0) devs.push_back(d); // not the GPUs left out above
+    if (devs.empty()) devs.push_back(p.main_gpu);
     double total_free = 0;
     for (int d : devs) total_free += (double)free_b[d];
     std::vector<int> bounds{g0};
