@@ -7,6 +7,7 @@
 #include "gguf.h"
 
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdint.h>
 
 typedef struct {
@@ -63,6 +64,9 @@ struct fh1_model {
     void *map;
     size_t map_size;
     uint64_t n_params;
+    pthread_t reader; /* faults the mapping in ahead of the first tokens (Linux, huge pages) */
+    int reader_started;
+    atomic_int reader_stop;
 };
 
 #endif
