@@ -26,7 +26,7 @@ typedef struct {
 static void *fault_in(void *arg) {
     fh1_model *m = arg;
     volatile uint8_t sink = 0;
-    for (size_t o = 0; o < m->map_size && !atomic_load(&m->reader_stop); o += (size_t)2 << 20) sink ^= ((const uint8_t *)m->map)[o];
+    for (size_t o = 0; o < m->map_size && !__atomic_load_n(&m->reader_stop, __ATOMIC_RELAXED); o += (size_t)2 << 20) sink ^= ((const uint8_t *)m->map)[o];
     (void)sink;
     return NULL;
 }
@@ -340,7 +340,7 @@ fh1_status fh1_model_load(const char *path, fh1_model_params params, fh1_model *
 void fh1_model_free(fh1_model *m) {
     if (!m) return;
     if (m->reader_started) {
-        atomic_store(&m->reader_stop, 1);
+        __atomic_store_n(&m->reader_stop, 1, __ATOMIC_RELAXED);
         pthread_join(m->reader, NULL);
     }
     if (m->layers)

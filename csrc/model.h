@@ -66,7 +66,7 @@ struct fh1_model {
     uint64_t n_params;
     pthread_t reader; /* faults the mapping in ahead of the first tokens (Linux, huge pages) */
     int reader_started;
-    atomic_int reader_stop;
+    int reader_stop; /* __atomic builtins: this header is also compiled as C++ (CUDA, Metal) */
 };
 
 #endif
