@@ -45,7 +45,7 @@
           "rules": [{
             "rule_name": "nvcc",
             "extension": "cu",
-            "inputs": ["<(RULE_INPUT_PATH)"],
+            "inputs": ["<(RULE_INPUT_PATH)", "csrc/model.h", "csrc/falcon_h1.h", "csrc/gguf.h", "csrc/cuda/backend.h", "quant/blocks.h"],
             "outputs": ["<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).o"],
             "action": ["nvcc", "-O3", "-std=c++17", "-Xcompiler", "-fPIC",
                        "-gencode", "arch=compute_80,code=sm_80", "-gencode", "arch=compute_90a,code=sm_90a",
