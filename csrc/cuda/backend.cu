@@ -2192,9 +2192,9 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
     // the tiled prefill attention takes up to 152 KiB of shared memory (head_dim 256); a size the
     // card cannot give is not asked for (attention() then takes the untiled kernel), and a refused
     // request must not linger as the last error
-    if (att_tiled_smem(64) <= c->smem_optin) cudaFuncSetAttribute(k_attn_tiled<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(64));
-    if (att_tiled_smem(128) <= c->smem_optin) cudaFuncSetAttribute(k_attn_tiled<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(128));
-    if (att_tiled_smem(256) <= c->smem_optin) cudaFuncSetAttribute(k_attn_tiled<4>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(256));
+    if ((size_t)att_tiled_smem(64) <= c->smem_optin) cudaFuncSetAttribute(k_attn_tiled<1>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(64));
+    if ((size_t)att_tiled_smem(128) <= c->smem_optin) cudaFuncSetAttribute(k_attn_tiled<2>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(128));
+    if ((size_t)att_tiled_smem(256) <= c->smem_optin) cudaFuncSetAttribute(k_attn_tiled<4>, cudaFuncAttributeMaxDynamicSharedMemorySize, att_tiled_smem(256));
     cudaGetLastError();
     c->tc_mode = prop.major >= 8 && p.n_batch >= TC_MIN_T ? tc_mode_from_env() : TC_OFF;
     const bool split_lo = c->tc_mode == TC_SPLIT; // the largest 64-token tile must fit, or CUDA cores it is
@@ -2397,7 +2397,7 @@ static void gemm_tc(shard *c, const dmat &W, const float *x, int T, float *y) {
     }
     const int n_sm = c->n_sm, nt = (N + TC_BN - 1) / TC_BN, b128 = (T + 127) / 128 * nt, b64 = (T + 63) / 64 * nt;
     // 128-token tiles need 120 KiB in split mode: more than Ampere/Ada GeForce cards give a block
-    const bool fits128 = tc_smem_bytes(128, xlo, wl != nullptr) <= c->smem_optin;
+    const bool fits128 = (size_t)tc_smem_bytes(128, xlo, wl != nullptr) <= c->smem_optin;
     const bool small = T <= 64 || !fits128 || 1.1 * ((b64 + 2 * n_sm - 1) / (2 * n_sm)) < (b128 + n_sm - 1) / n_sm;
     if (small) launch_gemm_tc<64>(c->stream, xlo, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
     else launch_gemm_tc<128>(c->stream, xlo, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
@@ -2522,14 +2522,18 @@ static post_args post_args_for(shard *c, const dlayer &l, int li) {
 static decltype(&k_attn<0>) attn_kernel(int dh) {
     return dh == 64 ? k_attn<2> : dh == 128 ? k_attn<4> : dh == 256 ? k_attn<8> : k_attn<0>;
 }
+// splits of one decode token's keys (T == 1): 0 = one block per head, no merge
+static int decode_attn_splits(const shard *c, int pos0, bool graph) {
+    if (!graph && pos0 + 1 <= 2 * ATT_SPLIT_KEYS) return 0;
+    return graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
+}
 static void attention(shard *c, int T, int pos0, bool graph, int li) {
     const fh1_hparams *hp = &c->m->hp;
     const int dh = hp->head_dim;
-    if (T == 1 && (graph || pos0 + 1 > 2 * ATT_SPLIT_KEYS)) {
-        const int nsplit = graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
+    if (const int nsplit = T == 1 ? decode_attn_splits(c, pos0, graph) : 0) {
         launch(c, attn_kernel(dh), hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
         launch(c, k_attn_merge, hp->n_head, 128, 0, c->att_part, c->att, nsplit, c->io, dh);
-    } else if (T >= 16 && dh % 4 == 0 && dh <= 256 && c->att_tiled && att_tiled_smem(dh) <= c->smem_optin) {
+    } else if (T >= 16 && dh % 4 == 0 && dh <= 256 && c->att_tiled && (size_t)att_tiled_smem(dh) <= c->smem_optin) {
         const dim3 grid((T + ATQ - 1) / ATQ, hp->n_head);
         if (dh <= 64) k_attn_tiled<1><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
         else if (dh <= 128) k_attn_tiled<2><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
@@ -2552,8 +2556,9 @@ static void decode_mixer(shard *c, const dlayer &l, float *ssm_state, int li, in
         attention(c, 1, pos0, graph, li);
         return;
     }
-    const bool split = graph || pos0 + 1 > 2 * ATT_SPLIT_KEYS;
-    const int nsplit = !split ? 1 : graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
+    const int splits = decode_attn_splits(c, pos0, graph);
+    const bool split = splits > 0;
+    const int nsplit = split ? splits : 1;
     const int natt = hp->n_head * nsplit, nscan = (int)blocks((size_t)H * P * 32);
     auto go = [&](auto sp, auto ap) {
         launch(c, k_dec_scan_attn<decltype(sp)::value, decltype(ap)::value>, natt + nscan, 32 * ATT_WARPS, 0, natt, c->q, c->k_cache, c->v_cache, c->att, c->io, hp->n_head,
