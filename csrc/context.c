@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define STATE_MAGIC 0x31484653u /* "SFH1" */
@@ -31,20 +30,6 @@ static fh1_status refuse_device(fh1_context *c, char *err, size_t err_len, const
     snprintf(err, err_len, "%s%s", why, detail);
     fh1_context_free(c);
     return FH1_ERR_UNSUPPORTED;
-}
-
-/* Linux: the SSM state on 2 MiB pages where the kernel gives them. Decode reads and writes all of
- * it every token (28 MB on the 0.5B, in [layer][H][P][N] order) and on 4 KiB pages that costs TLB
- * misses: +3-5% decode (bench/README.md). Only the state: it is always wholly used, while a KV
- * cache fills as the context grows and would take 2 MiB at a time. FALCON_H1_THP=0 turns it off. */
-static void advise_huge_pages(void *p, size_t bytes) {
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20, a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + bytes) & ~(huge - 1);
-    const char *env = getenv("FALCON_H1_THP");
-    if (p && e > a && !(env && !strcmp(env, "0"))) madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-    (void)p, (void)bytes;
-#endif
 }
 
 static float *falloc(size_t n, int *ok) {
@@ -86,7 +71,10 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
     if (!c->k_cache || !c->v_cache) ok = 0;
     c->conv_state = falloc((size_t)hp->n_layer * (hp->d_conv - 1) * hp->conv_dim, &ok);
     c->ssm_state = falloc((size_t)hp->n_layer * hp->d_inner * hp->d_state, &ok);
-    advise_huge_pages(c->ssm_state, sizeof(float) * (size_t)hp->n_layer * hp->d_inner * hp->d_state);
+    /* the SSM state is read and written whole every token (28 MB on the 0.5B): on 2 MiB pages,
+     * +3-5% decode (bench/README.md). Not the KV cache: it fills as the context grows and would
+     * take 2 MiB at a time per layer. */
+    fh1_advise_huge_pages(c->ssm_state, sizeof(float) * (size_t)hp->n_layer * hp->d_inner * hp->d_state);
     c->x = falloc(B * D, &ok);
     c->u = falloc(B * D, &ok);
     c->u_ssm = hp->ssm_in_mult != 1.0f ? falloc(B * D, &ok) : c->u;

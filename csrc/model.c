@@ -22,7 +22,7 @@ typedef struct {
     fh1_status status;
 } loader;
 
-/* The fault-in thread (see advise_huge_pages): one byte every 2 MiB, in file order */
+/* The fault-in thread (see fh1_advise_huge_pages): one byte every 2 MiB, in file order */
 static void *fault_in(void *arg) {
     fh1_model *m = arg;
     volatile uint8_t sink = 0;
@@ -31,17 +31,19 @@ static void *fault_in(void *arg) {
     return NULL;
 }
 
-/* Linux: the weights on 2 MiB pages. Decode reads every weight once a token, and with 4 KiB pages
- * the TLB misses cost 2-12% of it (bench/README.md). The kernel maps 2 MiB pages only where the
- * page cache holds the file in 2 MiB folios, which it does when the file is read through this
- * mapping (not when it is already cached in small ones, e.g. just after it was written).
- * FALCON_H1_THP=0 turns it off. Returns whether it is on. */
-static int advise_huge_pages(void *map, size_t size) {
+/* Linux: [p, p + bytes), trimmed inward to whole pages, onto 2 MiB pages where the kernel gives
+ * them (madvise MADV_HUGEPAGE); FALCON_H1_THP=0 turns it off. Returns whether it was advised.
+ * Used for the weights (decode reads each once a token: with 4 KiB pages the TLB misses cost 2-12%
+ * of it, bench/README.md; the kernel maps 2 MiB pages only where the page cache holds the file in
+ * 2 MiB folios, i.e. when it is read through this mapping, not while it is cached in small ones,
+ * e.g. just after it was written) and for a context's SSM state (context.c). */
+int fh1_advise_huge_pages(void *p, size_t bytes) {
 #ifdef MADV_HUGEPAGE
     const char *e = getenv("FALCON_H1_THP");
-    return !(e && !strcmp(e, "0")) && madvise(map, size, MADV_HUGEPAGE) == 0;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)p + page - 1) & ~(page - 1), end = ((uintptr_t)p + bytes) & ~(page - 1);
+    return p && end > a && !(e && !strcmp(e, "0")) && madvise((void *)a, end - a, MADV_HUGEPAGE) == 0;
 #else
-    (void)map, (void)size;
+    (void)p, (void)bytes;
     return 0;
 #endif
 }
@@ -304,7 +306,7 @@ fh1_status fh1_model_load(const char *path, fh1_model_params params, fh1_model *
     if (!m) { munmap(map, size); snprintf(err, err_len, "out of memory"); return FH1_ERR_NOMEM; }
     m->map = map;
     m->map_size = size;
-    const int huge = advise_huge_pages(map, size);
+    const int huge = fh1_advise_huge_pages(map, size);
     char perr[256];
     if (gguf_parse(&m->gguf, map, size, perr, sizeof(perr)) != 0) {
         snprintf(err, err_len, "%s: %s", path, perr);

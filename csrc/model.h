@@ -69,4 +69,10 @@ struct fh1_model {
     int reader_stop; /* __atomic builtins: this header is also compiled as C++ (CUDA, Metal) */
 };
 
+/* Advise a range onto 2 MiB pages (Linux; FALCON_H1_THP=0 off); returns whether it did (model.c). */
+#ifdef __cplusplus
+extern "C"
+#endif
+int fh1_advise_huge_pages(void *p, size_t bytes);
+
 #endif
