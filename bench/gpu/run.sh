@@ -69,6 +69,8 @@ for spec in "0.5b bf16" "1.5b-deep q4_k"; do set -- $spec
   echo "$1 $2 (100 tokens decoded one at a time) GPU vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
   FALCON_H1_CUDA_FUSE_MIXER=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null
   echo "$1 $2 decode, scan/attention and gate/merge launched apart vs side by side (expect 0) :: $(/tmp/cmp /tmp/u.f32 /tmp/g.f32 $V)"
+  FALCON_H1_CUDA_FUSE_NORM=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null
+  echo "$1 $2 decode, residual adds and norms launched apart vs folded into the GEMVs (16-bit files: rounding only, not 0) :: $(/tmp/cmp /tmp/u.f32 /tmp/g.f32 $V)"
   [ $2 = bf16 ] || { /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/d.f32 --device cpu --kv f32 --decode 2>/dev/null
     echo "$1 $2 (100 tokens decoded one at a time) CPU vs CPU prefill :: $(/tmp/cmp /tmp/d.f32 /tmp/c.f32 $V)"; }
 done
@@ -81,6 +83,21 @@ for tc in split bf16; do
   echo "1.5b-deep q4_k 100-token prefill, 99 KiB of shared memory, FALCON_H1_CUDA_TC=$tc, GPU vs CPU :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 65536)"
 done
 rm -f /tmp/real.gguf
+# decode with the norms and residual adds launched apart, against HF (the fixture runs above fold them)
+for m in "ta-f32 tiny-a" "tb-f32 tiny-b" "ta-bf16k tiny-a"; do set -- $m
+  FALCON_H1_CUDA_FUSE_NORM=0 /tmp/fh1_eval $D/$1.gguf $D/$2-long.ids /tmp/o.f32 --device cuda --kv f32 --decode 2>/dev/null
+  echo "$1 long --decode, FALCON_H1_CUDA_FUSE_NORM=0 :: $(/tmp/cmp /tmp/o.f32 $D/$2-long.ref 1024)"
+done
+# the build's compute_90 PTX (binding.gyp's -gencode set), JIT-compiled by the driver instead of the
+# sm_90a code: what a GPU newer than Hopper runs
+nvcc -O3 -std=c++17 -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_90,code=compute_90 -Xcompiler -fPIC \
+  -c csrc/cuda/backend.cu -o /tmp/backend-ptx.o && { PATH=$PATH:/usr/local/cuda/bin cuobjdump --list-ptx /tmp/backend-ptx.o | head -3; }
+gcc -O3 -std=gnu11 -ffp-contract=off -DFH1_CUDA -I/usr/local/cuda/include -o /tmp/fh1_eval_ptx csrc/tools/fh1_eval.c csrc/model.c csrc/context.c csrc/gguf.c csrc/sample.c \
+  csrc/cpu/*.c quant/quants.c /tmp/backend-ptx.o -L/usr/local/cuda/lib64 -lcudart_static -lstdc++ -ldl -lrt -lm -lpthread
+for mode in "" "--decode"; do
+  CUDA_FORCE_PTX_JIT=1 /tmp/fh1_eval_ptx $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda --kv f32 $mode 2>/dev/null
+  echo "ta-f32 long [$mode], PTX JIT-compiled (CUDA_FORCE_PTX_JIT=1) :: $(/tmp/cmp /tmp/o.f32 $D/tiny-a-long.ref 1024)"
+done
 echo "--- compute-sanitizer memcheck (tiny-b chat, prefill + decode)"
 compute-sanitizer --tool memcheck --leak-check full /tmp/fh1_eval $D/tb-f32.gguf $D/tiny-b-chat.ids /tmp/o.f32 --device cuda --chunks 5,7 2>&1 | tail -4
 compute-sanitizer --tool memcheck /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda --decode 2>&1 | tail -2

@@ -88,6 +88,7 @@ struct shard {
     // while enqueue_decode runs; pdl_next = the next launch may start during this one's tail
     bool pdl, pdl_on, pdl_next;
     bool fuse_mixer; // FALCON_H1_CUDA_FUSE_MIXER=0: decode's scan/attention and gate/merge as separate launches
+    bool fuse_norm;  // FALCON_H1_CUDA_FUSE_NORM=0: decode's residual adds and RMSNorms as their own launches (see norm_fusable)
     int8_t *aq8; // FALCON_H1_CUDA_INT8: x of the quantized decode GEMVs in int8 (4 slots of aq_cols), scales in as
     struct act_scale *as;
     int aq_cols;
@@ -245,8 +246,21 @@ __global__ void k_matmul(dmat W, const float *x, int T, float *y) {
 // arithmetic: decode is bound by how many bytes are in flight, not by the FMAs. The per-row sum
 // visits k in the same order for every U. W2 (optional, R == 2): row 1 comes from W2's row r0
 // instead of W's row r0 + 1 (gate and up rows side by side for the fused SwiGLU).
-template <int R, int NW, int U>
-__device__ void gemv16_rows(const dmat &W, const float *x, float *y, int r0, float (*sums)[R] = nullptr, const dmat *W2 = nullptr) {
+// NORM (decode with FALCON_H1_CUDA_FUSE_NORM): x is the raw residual stream and the RMSNorm in
+// front of the matrix is folded in: the block sums x² while it streams x for the dot (its warps
+// see every element once) and scales each row's sum at the end,
+//   y[r] = (Σ_k W[r,k]·(g[k]·x[k])) · rsqrt(Σ_k x[k]² / K + eps) · m.
+// ad (y mode, when ad.m != 0): y[r] ← y[r] + (sum + b[r])·m, the residual add of the matrix's output.
+struct row_norm {
+    const float *g;
+    float eps, m;
+};
+struct row_add {
+    const float *b;
+    float m;
+};
+template <int R, int NW, int U, bool NORM = false>
+__device__ void gemv16_rows(const dmat &W, const float *x, float *y, int r0, float (*sums)[R] = nullptr, const dmat *W2 = nullptr, row_norm nm = {}, row_add ad = {}) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int nr = W2 ? 2 : min(R, W.rows - r0);
     const bool f32 = W.type == GGML_TYPE_F32, bf16 = W.type == GGML_TYPE_BF16;
@@ -255,6 +269,7 @@ __device__ void gemv16_rows(const dmat &W, const float *x, float *y, int r0, flo
     for (int r = 0; r < R; r++) rows[r] = (W2 && r == 1) ? W2->data + (size_t)r0 * W2->rb : W.data + (size_t)(r0 + r) * W.rb;
     float acc[R];
     for (int r = 0; r < R; r++) acc[r] = 0.0f;
+    float ss = 0.0f; // NORM: this lane's share of Σ x²
     for (int v0 = warp * 32 + lane; v0 < nvec; v0 += 32 * NW * U) {
         uint4 raw[U][R];
 #pragma unroll
@@ -276,6 +291,22 @@ __device__ void gemv16_rows(const dmat &W, const float *x, float *y, int r0, flo
                 const float4 x1 = xp[1];
                 xv[4] = x1.x, xv[5] = x1.y, xv[6] = x1.z, xv[7] = x1.w;
             }
+            if constexpr (NORM) {
+                const float4 *gp = (const float4 *)(nm.g + (size_t)v * per16);
+                float gv[8];
+                const float4 g0 = gp[0];
+                gv[0] = g0.x, gv[1] = g0.y, gv[2] = g0.z, gv[3] = g0.w;
+                if (!f32) {
+                    const float4 g1 = gp[1];
+                    gv[4] = g1.x, gv[5] = g1.y, gv[6] = g1.z, gv[7] = g1.w;
+                }
+#pragma unroll
+                for (int i = 0; i < 8; i++) // constant indices keep xv/gv in registers
+                    if (i < per16) {
+                        ss = fmaf(xv[i], xv[i], ss);
+                        xv[i] *= gv[i];
+                    }
+            }
 #pragma unroll
             for (int r = 0; r < R; r++) {
                 if (r >= nr) break;
@@ -291,20 +322,38 @@ __device__ void gemv16_rows(const dmat &W, const float *x, float *y, int r0, flo
             }
         }
     }
-    __shared__ float part[NW][R];
+    __shared__ float part[NW][R], part_ss[NW];
     for (int r = 0; r < nr; r++) {
         float a = acc[r];
         if (warp == 0)
-            for (int k = nvec * per16 + lane; k < W.cols; k += 32) a = fmaf(wget(rows[r], W.type, k), x[k], a);
+            for (int k = nvec * per16 + lane; k < W.cols; k += 32) {
+                float xk = x[k];
+                if constexpr (NORM) {
+                    if (r == 0) ss = fmaf(xk, xk, ss);
+                    xk *= nm.g[k];
+                }
+                a = fmaf(wget(rows[r], W.type, k), xk, a);
+            }
         a = warp_sum(a);
         if (lane == 0) part[warp][r] = a;
+    }
+    if constexpr (NORM) {
+        ss = warp_sum(ss);
+        if (lane == 0) part_ss[warp] = ss;
     }
     __syncthreads();
     if (threadIdx.x < nr) {
         float s = 0.0f;
         for (int w = 0; w < NW; w++) s += part[w][threadIdx.x];
+        if constexpr (NORM) {
+            float t = 0.0f;
+            for (int w = 0; w < NW; w++) t += part_ss[w];
+            s *= (1.0f / sqrtf(t / W.cols + nm.eps)) * nm.m;
+        }
+        const int r = r0 + threadIdx.x;
         if (sums) (*sums)[threadIdx.x] = s;
-        else y[r0 + threadIdx.x] = s;
+        else if (ad.m != 0.0f) y[r] = y[r] + (s + (ad.b ? ad.b[r] : 0.0f)) * ad.m;
+        else y[r] = s;
     }
     __syncthreads(); // part[] (and sums) are reused by the block's next rows
 }
@@ -1230,6 +1279,10 @@ struct gemv_set {
     float *y[4];
     int first[5];
     int n;
+    // k_gemv_set<..., NORM = true> (16-bit rows only): x[i] is the raw residual stream, norm[i]
+    // its RMSNorm (weight, eps, the item's input multiplier); add[i].m != 0: y[i] gets the residual add
+    row_norm norm[4];
+    row_add add[4];
 };
 
 // the same for rows of int8_type() weights on int8 activations (one warp a row)
@@ -1254,12 +1307,13 @@ __global__ void __launch_bounds__(32 * QGEMV_WARPS) k_gemv_set_i8(gemv_set_i8 s)
 
 // gate and up rows r side by side, then h = (up + b_up) ⊙ silu((gate + b_gate)·m_gate) into
 // up[r] (k_swiglu's arithmetic); 16-bit gate/up of the same type only
-template <int NW, int U>
-__global__ void __launch_bounds__(32 * NW) k_gemv_swiglu(dmat G, dmat Up, const float *x, float *h, const float *gb, const float *ub, float gm) {
+// (NORM: x is the raw residual stream and nm its RMSNorm, see gemv16_rows)
+template <int NW, int U, bool NORM = false>
+__global__ void __launch_bounds__(32 * NW) k_gemv_swiglu(dmat G, dmat Up, const float *x, float *h, const float *gb, const float *ub, float gm, row_norm nm) {
     __shared__ float sums[2];
     const int r = blockIdx.x;
     pdl_start();
-    gemv16_rows<2, NW, U>(G, x, nullptr, r, (float (*)[2])sums, &Up);
+    gemv16_rows<2, NW, U, NORM>(G, x, nullptr, r, (float (*)[2])sums, &Up, nm);
     if (threadIdx.x == 0) {
         float gv = sums[0] + (gb ? gb[r] : 0.0f);
         if (gm != 1.0f) gv *= gm;
@@ -1270,7 +1324,7 @@ __global__ void __launch_bounds__(32 * NW) k_gemv_swiglu(dmat G, dmat Up, const 
 
 // grid-stride over the set's row blocks, so one wave of resident blocks streams every matrix.
 // 16-bit rows: R per block; quantized rows: one per warp (NW per block)
-template <int R, int NW, int U>
+template <int R, int NW, int U, bool NORM = false>
 __global__ void __launch_bounds__(32 * NW) k_gemv_set(gemv_set s) {
     const int total = s.first[s.n];
     pdl_start();
@@ -1279,8 +1333,27 @@ __global__ void __launch_bounds__(32 * NW) k_gemv_set(gemv_set s) {
         while (b >= s.first[i + 1]) i++;
         const dmat &W = s.W[i];
         const int lb = b - s.first[i];
-        if (is16(W.type)) gemv16_rows<R, NW, U>(W, s.x[i], s.y[i], lb * R);
+        if constexpr (NORM) gemv16_rows<R, NW, U, true>(W, s.x[i], s.y[i], lb * R, nullptr, nullptr, s.norm[i], s.add[i]);
+        else if (is16(W.type)) gemv16_rows<R, NW, U>(W, s.x[i], s.y[i], lb * R, nullptr, nullptr, {}, s.add[i]);
         else gemvq_row(W, s.x[i], s.y[i], lb * NW + threadIdx.x / 32);
+    }
+}
+
+// decode with FALCON_H1_CUDA_FUSE_NORM: out_proj row r (on the gated SSM output) and o_proj row r
+// (on the attention output) in one block, summed into the residual stream with k_dec_residual2's
+// arithmetic: x[r] += (s + bs)·ms + (a + ba)·ma
+template <int NW>
+__global__ void __launch_bounds__(32 * NW) k_gemv_out_pair(dmat Ws, const float *ys, const float *bs, float ms, dmat Wa, const float *ya, const float *ba, float ma, float *x) {
+    __shared__ float s1[GEMV_ROWS], s2[GEMV_ROWS];
+    const int r0 = blockIdx.x * GEMV_ROWS;
+    pdl_start();
+    gemv16_rows<GEMV_ROWS, NW, 1>(Ws, ys, nullptr, r0, &s1);
+    gemv16_rows<GEMV_ROWS, NW, 1>(Wa, ya, nullptr, r0, &s2);
+    if ((int)threadIdx.x < min(GEMV_ROWS, Ws.rows - r0)) {
+        const int r = r0 + threadIdx.x;
+        const float sv = (s1[threadIdx.x] + (bs ? bs[r] : 0.0f)) * ms;
+        const float av = (s2[threadIdx.x] + (ba ? ba[r] : 0.0f)) * ma;
+        x[r] = x[r] + (sv + av);
     }
 }
 
@@ -1949,13 +2022,32 @@ template <bool XLO, bool WLO> static void wg_allow_smem() {
 }
 // returns whether the warpgroup-MMA GEMM can run here: a Hopper GPU with the shared memory it
 // takes and its sm_90a image in this build (FALCON_H1_WGMMA=0 keeps the mma.sync kernel)
+// whether k_gemm_wg has its body in the image the driver loaded for this device: the compute_90
+// PTX (JIT-compiled when the driver does not take the sm_90a code, e.g. CUDA_FORCE_PTX_JIT=1)
+// is built without it
+__global__ void k_wg_probe(int *has_body) {
+#ifdef FH1_WGMMA_BODY
+    *has_body = 1;
+#else
+    *has_body = 0;
+#endif
+}
+static bool wg_body_loaded() {
+    int *d = nullptr, h = 0;
+    if (cudaMalloc((void **)&d, sizeof(int)) != cudaSuccess) return false;
+    k_wg_probe<<<1, 1>>>(d);
+    const bool ok = cudaMemcpy(&h, d, sizeof(int), cudaMemcpyDeviceToHost) == cudaSuccess && h == 1;
+    cudaFree(d);
+    return ok;
+}
+
 static bool tc_kernels_setup(const cudaDeviceProp &prop, size_t smem_limit) {
     tc_allow_smem<64, true, false>(smem_limit), tc_allow_smem<64, true, true>(smem_limit), tc_allow_smem<64, false, false>(smem_limit);
     tc_allow_smem<128, true, false>(smem_limit), tc_allow_smem<128, true, true>(smem_limit), tc_allow_smem<128, false, false>(smem_limit);
     cudaFuncAttributes fa = {};
     const size_t wg_most = (size_t)std::max({wg_smem<true, false>(), wg_smem<true, true>(), wg_smem<false, false>()});
     if (!getenv_on("FALCON_H1_WGMMA") || prop.major != 9 || wg_most > smem_limit || cudaFuncGetAttributes(&fa, k_gemm_wg<false, false>) != cudaSuccess ||
-        fa.binaryVersion != 90) {
+        fa.binaryVersion != 90 || !wg_body_loaded()) {
         cudaGetLastError();
         return false;
     }
@@ -2169,6 +2261,7 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
         c->att_tiled = getenv_on("FALCON_H1_CUDA_ATT_TILED");
         c->pdl = prop.major >= 9 && getenv_on("FALCON_H1_PDL");
         c->fuse_mixer = getenv_on("FALCON_H1_CUDA_FUSE_MIXER");
+        c->fuse_norm = getenv_on("FALCON_H1_CUDA_FUSE_NORM");
         c->pdl_on = c->pdl_next = false;
         // decode GEMV shape, FALCON_H1_GEMV="R,U,BPS,SWIGLU" (bench/gpu/gemv-shapes.sh): 2 rows per
         // block, 1 vector per row in flight per lane and step, one block per row group, SwiGLU
@@ -2586,8 +2679,12 @@ struct gemv_item {
     const dmat *W;
     const float *x;
     float *y;
+    float m = 1.0f; // with a norm: the item's input multiplier
+    const float *add_b = nullptr;
+    float add_m = 0.0f; // != 0: y += (W·x + add_b)·add_m (16-bit rows on the set kernel only; see norm_fusable)
 };
-static void gemv_group(shard *c, std::initializer_list<gemv_item> items) {
+// norm: the items read the raw residual stream x and fold this RMSNorm in (16-bit rows only)
+static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const float *norm_g = nullptr) {
     gemv_set s = {};
     gemv_set_i8 s8 = {};
     const float *qx[4]; // distinct inputs already in int8 (slot j of c->aq8)
@@ -2595,11 +2692,11 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items) {
     for (const gemv_item &it : items) {
         const dmat &W = *it.W;
         const bool w16 = is16(W.type);
-        if ((w16 && W.rb % 16) || (!w16 && W.cols % 16)) {
+        if (!norm_g && !it.add_m && ((w16 && W.rb % 16) || (!w16 && W.cols % 16))) {
             matmul(c, W, it.x, 1, it.y);
             continue;
         }
-        if (c->aq8 && int8_type(W.type) && W.cols <= c->aq_cols) {
+        if (!norm_g && !it.add_m && c->aq8 && int8_type(W.type) && W.cols <= c->aq_cols) {
             int j = 0;
             while (j < nq && qx[j] != it.x) j++;
             int8_t *q = c->aq8 + (size_t)j * c->aq_cols;
@@ -2617,11 +2714,17 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items) {
         s.W[s.n] = W;
         s.x[s.n] = it.x;
         s.y[s.n] = it.y;
+        if (norm_g) s.norm[s.n] = {norm_g, c->m->hp.rms_eps, it.m};
+        s.add[s.n] = {it.add_b, it.add_m};
         s.first[s.n + 1] = s.first[s.n] + (W.rows + per - 1) / per;
         s.n++;
     }
     if (s8.n) launch(c, k_gemv_set_i8, s8.first[s8.n], 32 * QGEMV_WARPS, 0, s8);
     if (!s.n) return;
+    if (norm_g) { // norm_fusable: the default shape
+        launch(c, k_gemv_set<2, 4, 1, true>, s.first[s.n], 32 * c->gemv_w, 0, s);
+        return;
+    }
     const int grid = c->gemv_bps > 0 ? std::min(s.first[s.n], c->n_sm * c->gemv_bps) : s.first[s.n];
     const unsigned th = 32 * c->gemv_w;
     if (c->gemv_r == 4 && c->gemv_u == 1) launch(c, k_gemv_set<4, 4, 1>, grid, th, 0, s);
@@ -2631,6 +2734,19 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items) {
     else launch(c, k_gemv_set<2, 4, 2>, grid, th, 0, s);
 }
 
+// FALCON_H1_CUDA_FUSE_NORM (on by default): decode folds each RMSNorm into the GEMVs that read
+// its output and each residual add into the GEMV that produces it, 7 launches a layer instead of
+// 9, when every layer matrix of this part takes the 16-bit set GEMV at its default shape
+static bool norm_fusable(const shard *c) {
+    if (!c->fuse_norm || c->gemv_r != 2 || c->gemv_u != 1 || c->gemv_w != GEMV_WARPS || c->gemv_bps || !c->gemv_swiglu) return false;
+    for (const dlayer &l : c->L) {
+        for (const dmat *w : {&l.ssm_in, &l.wq, &l.wk, &l.wv, &l.ssm_out, &l.wo, &l.gate, &l.up, &l.down})
+            if (!is16(w->type) || w->rb % 16) return false;
+        if (l.gate.type != l.up.type) return false;
+    }
+    return true;
+}
+
 // One token through this part's layers with the fused decode kernels (see "decode (T == 1)")
 static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool sample) {
     const fh1_hparams *hp = &c->m->hp;
@@ -2638,8 +2754,9 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
     const bool ssm_scaled = hp->ssm_in_mult != 1.0f, attn_scaled = hp->attn_in_mult != 1.0f;
     float *us = ssm_scaled ? c->us : c->u, *ua = attn_scaled ? c->ua : c->u;
     c->pdl_on = c->pdl, c->pdl_next = false; // the first kernel follows copies: a plain launch
+    const bool fn = norm_fusable(c);
     if (c->embed_here) launch(c, k_embed, 1, 256, 0, c->embd, c->tok, hp->embedding_mult, c->x, D);
-    if (c->l1 > c->l0)
+    if (c->l1 > c->l0 && !fn)
         launch(c, k_rmsnorm, 1, 256, 0, c->x, c->L[0].attn_norm, c->u, D, hp->rms_eps, ssm_scaled ? c->us : nullptr, hp->ssm_in_mult,
                                             attn_scaled ? c->ua : nullptr, hp->attn_in_mult);
     const bool head = c->head_here && logit_rows;
@@ -2650,11 +2767,23 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
         const dlayer &l = c->L[li];
         float *conv_state = c->conv_state + (size_t)li * (K - 1) * Cd;
         float *ssm_state = c->ssm_state + (size_t)li * E * N;
-        gemv_group(c, {{&l.ssm_in, us, c->zx}, {&l.wq, ua, c->q}, {&l.wk, ua, c->k}, {&l.wv, ua, c->v}});
+        if (fn)
+            gemv_group(c, {{&l.ssm_in, c->x, c->zx, hp->ssm_in_mult}, {&l.wq, c->x, c->q, hp->attn_in_mult}, {&l.wk, c->x, c->k, hp->attn_in_mult}, {&l.wv, c->x, c->v, hp->attn_in_mult}},
+                       l.attn_norm);
+        else
+            gemv_group(c, {{&l.ssm_in, us, c->zx}, {&l.wq, ua, c->q}, {&l.wk, ua, c->k}, {&l.wv, ua, c->v}});
         const post_args pa = post_args_for(c, l, li);
         const int nssm = (int)blocks(Din);
         launch(c, k_dec_pre, nssm + hp->n_head + hp->n_head_kv, 256, 0, pa, nssm, K, l.conv_w, l.conv_b, conv_state, c->xbc);
         decode_mixer(c, l, ssm_state, li, pos0, graph);
+        if (fn) { // 7 launches a layer: the adds in the GEMV epilogues, the norms in the next GEMVs
+            launch(c, k_gemv_out_pair<GEMV_WARPS>, (D + GEMV_ROWS - 1) / GEMV_ROWS, 32 * GEMV_WARPS, 0, l.ssm_out, c->y, l.ssm_out_b, hp->ssm_out_mult, l.wo, c->att, l.bo,
+                   hp->attn_out_mult, c->x);
+            launch(c, k_gemv_swiglu<GEMV_WARPS, 1, true>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->x, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult,
+                   row_norm{l.ffn_norm, hp->rms_eps, 1.0f});
+            gemv_group(c, {{&l.down, c->up, c->x, 1.0f, l.down_b, hp->mlp_down_mult}});
+            continue;
+        }
         gemv_group(c, {{&l.ssm_out, c->y, c->so}, {&l.wo, c->att, c->ao}});
         const norm_out ffn_in = {l.ffn_norm, c->u, nullptr, nullptr, 1.0f, 1.0f, hp->rms_eps};
         with_per(res_per, [&](auto per_c) {
@@ -2662,9 +2791,9 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
         });
         const bool pair16 = l.gate.type == l.up.type && is16(l.gate.type) && l.gate.rb % 16 == 0 && l.up.rb % 16 == 0;
         if (pair16 && c->gemv_swiglu) { // gate and up rows in one block, SwiGLU in its epilogue
-            if (c->gemv_u == 1) launch(c, k_gemv_swiglu<GEMV_WARPS, 1>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult);
-            else if (c->gemv_u == 4) launch(c, k_gemv_swiglu<GEMV_WARPS, 4>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult);
-            else launch(c, k_gemv_swiglu<GEMV_WARPS, 2>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult);
+            if (c->gemv_u == 1) launch(c, k_gemv_swiglu<GEMV_WARPS, 1>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, row_norm{});
+            else if (c->gemv_u == 4) launch(c, k_gemv_swiglu<GEMV_WARPS, 4>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, row_norm{});
+            else launch(c, k_gemv_swiglu<GEMV_WARPS, 2>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, row_norm{});
         } else {
             gemv_group(c, {{&l.gate, c->u, c->g}, {&l.up, c->u, c->up}});
             launch(c, k_swiglu, blocks(F), 256, 0, c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, 1);
@@ -2679,8 +2808,11 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
         });
     }
     if (head) {
-        if (!hin_ready) launch(c, k_rmsnorm, 1, 256, 0, c->x, c->out_norm, c->hin, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
-        gemv_group(c, {{&c->head, c->hin, c->logits}});
+        if (fn && is16(c->head.type) && c->head.rb % 16 == 0) gemv_group(c, {{&c->head, c->x, c->logits}}, c->out_norm);
+        else {
+            if (!hin_ready) launch(c, k_rmsnorm, 1, 256, 0, c->x, c->out_norm, c->hin, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
+            gemv_group(c, {{&c->head, c->hin, c->logits}});
+        }
         if (hp->lm_head_mult != 1.0f) launch(c, k_scale, blocks((size_t)hp->n_vocab), 256, 0, c->logits, hp->lm_head_mult, (size_t)hp->n_vocab);
         if (sample) enqueue_sample(c, c->logits);
     }
