@@ -6,6 +6,8 @@ cd "$(dirname "$0")/../.."
 # the CPU side of the comparisons keeps f32 activations in prefill, as the GPU does (not the VNNI
 # integer GEMM of Q8_0/Q4_K/Q6_K, which rounds them to 8 bits)
 export FALCON_H1_INT8_GEMM=0
+# the checks against HF need the f32-grade prefill GEMMs (the default rounds activations to bf16)
+export FALCON_H1_CUDA_TC=split
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 source bench/gpu/build.sh
 gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm

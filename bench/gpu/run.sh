@@ -43,6 +43,9 @@ for q in ta-q8_0:tiny-a-long.ids:1024 mini-q4km:mini.ids:2048 mini-q6k:mini.ids:
   /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/d.f32 --device cpu --kv f32 --decode 2>/dev/null
   echo "$f CPU decoded token by token (int8 x) vs CPU prefill :: $(/tmp/cmp /tmp/d.f32 /tmp/c.f32 $V)"
   echo "$f GPU vs CPU, both decoded token by token (int8 x; per 32 on the GPU, per 256 for K-quants on the CPU) :: $(/tmp/cmp /tmp/g.f32 /tmp/d.f32 $V)"
+  FALCON_H1_CUDA_FUSE_QUANT=0 /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null
+  /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 --decode 2>/dev/null
+  echo "$f GPU decode, int8 x from k_quant_act vs from the producing kernels (expect 0) :: $(/tmp/cmp /tmp/u.f32 /tmp/g.f32 $V)"
   FALCON_H1_CUDA_INT8=0 /tmp/fh1_eval $D/$f.gguf $D/$ids /tmp/g.f32 --device cuda --kv f32 --decode 2>/dev/null
   echo "$f GPU decoded token by token (f32 x) vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
 done
@@ -69,6 +72,8 @@ for spec in "0.5b bf16" "1.5b-deep q4_k"; do set -- $spec
   echo "$1 $2 (100 tokens decoded one at a time) GPU vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
   FALCON_H1_CUDA_FUSE_MIXER=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null
   echo "$1 $2 decode, scan/attention and gate/merge launched apart vs side by side (expect 0) :: $(/tmp/cmp /tmp/u.f32 /tmp/g.f32 $V)"
+  FALCON_H1_CUDA_FUSE_QUANT=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null
+  echo "$1 $2 decode, int8 x from k_quant_act vs from the producing kernels (expect 0) :: $(/tmp/cmp /tmp/u.f32 /tmp/g.f32 $V)"
   FALCON_H1_CUDA_FUSE_NORM=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null
   echo "$1 $2 decode, residual adds and norms launched apart vs folded into the GEMVs (16-bit files: rounding only, not 0) :: $(/tmp/cmp /tmp/u.f32 /tmp/g.f32 $V)"
   [ $2 = bf16 ] || { /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/d.f32 --device cpu --kv f32 --decode 2>/dev/null

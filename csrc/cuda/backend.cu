@@ -92,6 +92,11 @@ struct shard {
     int8_t *aq8; // FALCON_H1_CUDA_INT8: x of the quantized decode GEMVs in int8 (4 slots of aq_cols), scales in as
     struct act_scale *as;
     int aq_cols;
+    // FALCON_H1_CUDA_FUSE_QUANT (on by default): the kernel before a decode GEMV group already wrote
+    // the int8 form of preq[j] into slot j, so the group launches no k_quant_act for it
+    bool fuse_quant;
+    const float *preq[4];
+    int npreq;
     int gemv_r, gemv_w, gemv_bps, gemv_u, gemv_swiglu; // decode GEMV shape: 16-bit rows per block, warps per block, resident blocks per SM (0: one block per row group), loads in flight per row
     __nv_bfloat16 *w_hi, *w_lo;
     // GPU sampling (head part): arguments in, token out, a penalised copy of the logits row
@@ -492,11 +497,10 @@ struct act_scale {
 };
 
 // one warp per 32-value block: x[32b..] -> q[32b..], s[b]
-__global__ void k_quant_act(const float *x, int K, int8_t *q, act_scale *s) {
-    pdl_start();
-    const int b = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
-    if (b >= K / 32) return;
-    const float v = x[32 * b + lane];
+// block b of 32 (lane l holds element 32·b + l; all 32 lanes of the warp call it). Also the
+// epilogue of decode kernels whose output feeds an int8 GEMV (FALCON_H1_CUDA_FUSE_QUANT): the same
+// values rounded the same way as a k_quant_act launch after them would
+__device__ __forceinline__ void quant32(float v, int b, int lane, int8_t *q, act_scale *s) {
     float amax = fabsf(v);
     for (int o = 16; o; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(0xffffffff, amax, o));
     const int qv = __float2int_rn(v * (amax != 0.0f ? 127.0f / amax : 0.0f));
@@ -504,6 +508,12 @@ __global__ void k_quant_act(const float *x, int K, int8_t *q, act_scale *s) {
     int sum = qv;
     for (int o = 16; o; o >>= 1) sum += __shfl_xor_sync(0xffffffff, sum, o);
     if (lane == 0) s[b] = act_scale{amax / 127.0f, amax / 127.0f * (float)sum};
+}
+__global__ void k_quant_act(const float *x, int K, int8_t *q, act_scale *s) {
+    pdl_start();
+    const int b = (blockIdx.x * blockDim.x + threadIdx.x) / 32, lane = threadIdx.x % 32;
+    if (b >= K / 32) return;
+    quant32(x[32 * b + lane], b, lane, q, s);
 }
 
 // 4 bytes at a 2-byte aligned address (blocks of 18, 22, 34 or 210 bytes)
@@ -928,7 +938,8 @@ __global__ void k_scan_carry(float *cs, const float *decay, float *state, int C,
 // waits one memory round trip per element: 20 µs per decode step on the 7B); PER = 0 is that
 // loop, for groups larger than PER_MAX · blockDim.
 template <int PER>
-__device__ __forceinline__ void gate_body(int bid, float *y, const float *zx, int Din, int E, int G, const float *w, int rms, int before, float eps) {
+__device__ __forceinline__ void gate_body(int bid, float *y, const float *zx, int Din, int E, int G, const float *w, int rms, int before, float eps, int8_t *q8 = nullptr,
+                                          act_scale *qs = nullptr) {
     const int t = bid / G, g = bid % G, gs = E / G;
     float *yr = y + (size_t)t * E + g * gs;
     const float *z = zx + (size_t)t * Din + g * gs;
@@ -957,6 +968,8 @@ __device__ __forceinline__ void gate_body(int bid, float *y, const float *zx, in
                 if (before) v *= silu(zv[k]);
             }
             yr[i] = v;
+            if (q8) quant32(v, (g * gs + i) / 32, threadIdx.x % 32, q8, qs); // T == 1, gs % 32 == 0: whole warps
+
         }
     } else {
         if (!rms || !before)
@@ -1186,7 +1199,7 @@ __global__ void __launch_bounds__(256) k_attn_tiled(const float *q, const void *
 }
 
 // combine the splits of one decode token: out[j] = Σ_s e^(M_s − M)·acc_s / Σ_s e^(M_s − M)·L_s
-__device__ __forceinline__ void merge_body(int bid, const float *part, float *out, int nsplit_grid, const int *dpos, int dh) {
+__device__ __forceinline__ void merge_body(int bid, const float *part, float *out, int nsplit_grid, const int *dpos, int dh, int8_t *q8 = nullptr, act_scale *qs = nullptr) {
     const int j = bid, nsplit = att_splits(*dpos + 1, nsplit_grid);
     const float *pj = part + (size_t)j * nsplit_grid * (dh + 2);
     float M = -INFINITY;
@@ -1202,7 +1215,9 @@ __device__ __forceinline__ void merge_body(int bid, const float *part, float *ou
             const float ms = pj[(size_t)s * (dh + 2) + dh];
             if (ms != -INFINITY) a += pj[(size_t)s * (dh + 2) + d] * expf(ms - M);
         }
-        out[(size_t)j * dh + d] = a / L;
+        const float o = a / L;
+        out[(size_t)j * dh + d] = o;
+        if (q8) quant32(o, (j * dh + d) / 32, threadIdx.x % 32, q8, qs); // dh % 32 == 0, dh <= blockDim: whole warps
     }
 }
 
@@ -1224,10 +1239,11 @@ __global__ void __launch_bounds__(256) k_dec_scan_attn(int natt, const float *q,
 }
 template <int GPER>
 __global__ void __launch_bounds__(1024) k_dec_gate_merge(int nmerge, const float *part, float *att, int nsplit_grid, const int *dpos, int dh, float *y, const float *zx, int Din,
-                                                         int E, int G, const float *w, int rms, int before, float eps) {
+                                                         int E, int G, const float *w, int rms, int before, float eps, int8_t *qa, act_scale *sa, int8_t *qy,
+                                                         act_scale *sy) {
     pdl_start();
-    if ((int)blockIdx.x < nmerge) merge_body(blockIdx.x, part, att, nsplit_grid, dpos, dh);
-    else gate_body<GPER>(blockIdx.x - nmerge, y, zx, Din, E, G, w, rms, before, eps);
+    if ((int)blockIdx.x < nmerge) merge_body(blockIdx.x, part, att, nsplit_grid, dpos, dh, qa, sa);
+    else gate_body<GPER>(blockIdx.x - nmerge, y, zx, Din, E, G, w, rms, before, eps, qy, sy);
 }
 
 // x' = x + ((s + b_s)·m_s + (a + b_a)·m_a)
@@ -1241,7 +1257,8 @@ __global__ void k_residual2(float *x, const float *s, const float *bs, float ms,
 }
 
 // h = (up + b_up) ⊙ silu((gate + b_gate)·m_gate), written into up
-__global__ void k_swiglu(const float *g, float *u, const float *gb, const float *ub, float gm, int F, int T) {
+// q8 (decode, F % 32 == 0): also the int8 form of the output, see quant32
+__global__ void k_swiglu(const float *g, float *u, const float *gb, const float *ub, float gm, int F, int T, int8_t *q8, act_scale *qs) {
     pdl_start();
     const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= (size_t)F * T) return;
@@ -1249,7 +1266,9 @@ __global__ void k_swiglu(const float *g, float *u, const float *gb, const float 
     float gv = g[i] + (gb ? gb[c] : 0.0f);
     if (gm != 1.0f) gv *= gm;
     const float uv = u[i] + (ub ? ub[c] : 0.0f);
-    u[i] = uv * (gv / (1.0f + expf(-gv)));
+    const float h = uv * (gv / (1.0f + expf(-gv)));
+    u[i] = h;
+    if (q8) quant32(h, (int)(i / 32), threadIdx.x % 32, q8, qs);
 }
 
 __global__ void k_residual1(float *x, const float *f, const float *b, float m, int D, int T) {
@@ -1360,7 +1379,8 @@ __global__ void __launch_bounds__(32 * NW) k_gemv_out_pair(dmat Ws, const float 
 // x ← x + add (add computed per element by the caller's functor), then the RMSNorm of the new x
 // with optional scaled copies; one block (T == 1)
 template <int PER, typename F>
-__device__ void residual_norm(float *x, int D, F add, const float *w, float eps, float *out, float *out2, float m2, float *out3, float m3) {
+__device__ void residual_norm(float *x, int D, F add, const float *w, float eps, float *out, float *out2, float m2, float *out3, float m3, int8_t *q8 = nullptr,
+                              act_scale *qs = nullptr) {
     double ss = 0.0;
     if constexpr (PER > 0) { // every load first, then the stores (see k_gate)
         float v[PER];
@@ -1383,6 +1403,7 @@ __device__ void residual_norm(float *x, int D, F add, const float *w, float eps,
             out[i] = o;
             if (out2) out2[i] = o * m2;
             if (out3) out3[i] = o * m3;
+            if (q8) quant32(o, i / 32, threadIdx.x % 32, q8, qs); // D % 32 == 0: whole warps
         }
     } else {
         for (int i = threadIdx.x; i < D; i += blockDim.x) {
@@ -1405,6 +1426,8 @@ struct norm_out {
     const float *w; // NULL: no norm after the add
     float *out, *out2, *out3;
     float m2, m3, eps;
+    int8_t *q8 = nullptr; // PER > 0: out in int8 too (quant32)
+    act_scale *qs = nullptr;
 };
 
 // x += (s + bs)·ms + (a + ba)·ma, then norm (k_residual2 + k_rmsnorm)
@@ -1415,14 +1438,14 @@ __global__ void __launch_bounds__(1024) k_dec_residual2(float *x, const float *s
         const float sv = (s[i] + (bs ? bs[i] : 0.0f)) * ms;
         const float av = (a[i] + (ba ? ba[i] : 0.0f)) * ma;
         return xv + (sv + av);
-    }, n.w, n.eps, n.out, n.out2, n.m2, n.out3, n.m3);
+    }, n.w, n.eps, n.out, n.out2, n.m2, n.out3, n.m3, n.q8, n.qs);
 }
 
 // x += (f + b)·m, then the next norm (k_residual1 + the next layer's attn_norm, or the final norm)
 template <int PER>
 __global__ void __launch_bounds__(1024) k_dec_residual1(float *x, const float *f, const float *b, float m, int D, norm_out n) {
     pdl_start();
-    residual_norm<PER>(x, D, [&](int i, float xv) { return xv + (f[i] + (b ? b[i] : 0.0f)) * m; }, n.w, n.eps, n.out, n.out2, n.m2, n.out3, n.m3);
+    residual_norm<PER>(x, D, [&](int i, float xv) { return xv + (f[i] + (b ? b[i] : 0.0f)) * m; }, n.w, n.eps, n.out, n.out2, n.m2, n.out3, n.m3, n.q8, n.qs);
 }
 
 // k_post_ssm + k_conv + k_conv_state for one token, and k_post_attn, in one grid: blocks
@@ -2262,6 +2285,8 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
         c->pdl = prop.major >= 9 && getenv_on("FALCON_H1_PDL");
         c->fuse_mixer = getenv_on("FALCON_H1_CUDA_FUSE_MIXER");
         c->fuse_norm = getenv_on("FALCON_H1_CUDA_FUSE_NORM");
+        c->fuse_quant = getenv_on("FALCON_H1_CUDA_FUSE_QUANT");
+        c->npreq = 0;
         c->pdl_on = c->pdl_next = false;
         // decode GEMV shape, FALCON_H1_GEMV="R,U,BPS,SWIGLU" (bench/gpu/gemv-shapes.sh): 2 rows per
         // block, 1 vector per row in flight per lane and step, one block per row group, SwiGLU
@@ -2639,6 +2664,14 @@ static void attention(shard *c, int T, int pos0, bool graph, int li) {
 // decode's mixer middle: scan + attention, then gated norm (+ split merge), as the two fused
 // launches above where their instantiations cover the shapes (state size 16-32, 128 or 256), else
 // scan(), gate() and attention() one after the other
+// whether gemv_group runs W on int8 activations (its k_gemv_set_i8 rows)
+static bool i8_input(const shard *c, const dmat &W) { return c->aq8 && !is16(W.type) && W.cols % 16 == 0 && int8_type(W.type) && W.cols <= c->aq_cols; }
+// int8 slot j of c->aq8 / c->as, for a producer kernel (FALCON_H1_CUDA_FUSE_QUANT) to fill; the
+// next gemv_group takes x from it
+static int8_t *slot_q8(shard *c, int j) { return c->aq8 + (size_t)j * c->aq_cols; }
+static act_scale *slot_qs(shard *c, int j) { return c->as + (size_t)j * (c->aq_cols / 32); }
+static void mark_quantized(shard *c, const float *x) { c->preq[c->npreq++] = x; }
+
 static void decode_mixer(shard *c, const dlayer &l, float *ssm_state, int li, int pos0, bool graph) {
     const fh1_hparams *hp = &c->m->hp;
     const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim, dh = hp->head_dim;
@@ -2666,10 +2699,14 @@ static void decode_mixer(shard *c, const dlayer &l, float *ssm_state, int li, in
     if (sper == 1) by_head(std::integral_constant<int, 1>{});
     else if (sper == 4) by_head(std::integral_constant<int, 4>{});
     else by_head(std::integral_constant<int, 8>{});
-    const int threads = G < 64 ? 1024 : 256, nmerge = split ? hp->n_head : 0;
-    with_per(regs_per_thread(E / G, threads), [&](auto per_c) {
+    const int threads = G < 64 ? 1024 : 256, nmerge = split ? hp->n_head : 0, gper = regs_per_thread(E / G, threads);
+    int8_t *qa = nullptr, *qy = nullptr; // the out-projections' int8 inputs, when they take them
+    act_scale *sa = nullptr, *sy = nullptr;
+    if (c->fuse_quant && gper > 0 && (E / G) % 32 == 0 && i8_input(c, l.ssm_out)) qy = slot_q8(c, c->npreq), sy = slot_qs(c, c->npreq), mark_quantized(c, c->y);
+    if (c->fuse_quant && split && dh % 32 == 0 && i8_input(c, l.wo)) qa = slot_q8(c, c->npreq), sa = slot_qs(c, c->npreq), mark_quantized(c, c->att);
+    with_per(gper, [&](auto per_c) {
         launch(c, k_dec_gate_merge<decltype(per_c)::value>, nmerge + G, threads, 0, nmerge, c->att_part, c->att, nsplit, c->io, dh, c->y, c->zx, hp->in_proj_dim, E, G, l.ssm_norm,
-               hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps);
+               hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps, qa, sa, qy, sy);
     });
 }
 
@@ -2688,7 +2725,9 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const f
     gemv_set s = {};
     gemv_set_i8 s8 = {};
     const float *qx[4]; // distinct inputs already in int8 (slot j of c->aq8)
-    int nq = 0;
+    int nq = c->npreq;
+    for (int j = 0; j < nq; j++) qx[j] = c->preq[j];
+    c->npreq = 0;
     for (const gemv_item &it : items) {
         const dmat &W = *it.W;
         const bool w16 = is16(W.type);
@@ -2785,24 +2824,36 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
             continue;
         }
         gemv_group(c, {{&l.ssm_out, c->y, c->so}, {&l.wo, c->att, c->ao}});
-        const norm_out ffn_in = {l.ffn_norm, c->u, nullptr, nullptr, 1.0f, 1.0f, hp->rms_eps};
+        const bool pair16 = l.gate.type == l.up.type && is16(l.gate.type) && l.gate.rb % 16 == 0 && l.up.rb % 16 == 0;
+        norm_out ffn_in = {l.ffn_norm, c->u, nullptr, nullptr, 1.0f, 1.0f, hp->rms_eps};
+        if (c->fuse_quant && res_per > 0 && !(pair16 && c->gemv_swiglu) && (i8_input(c, l.gate) || i8_input(c, l.up)))
+            ffn_in.q8 = slot_q8(c, 0), ffn_in.qs = slot_qs(c, 0), mark_quantized(c, c->u);
         with_per(res_per, [&](auto per_c) {
             launch(c, k_dec_residual2<decltype(per_c)::value>, 1, 1024, 0, c->x, c->so, l.ssm_out_b, hp->ssm_out_mult, c->ao, l.bo, hp->attn_out_mult, D, ffn_in);
         });
-        const bool pair16 = l.gate.type == l.up.type && is16(l.gate.type) && l.gate.rb % 16 == 0 && l.up.rb % 16 == 0;
         if (pair16 && c->gemv_swiglu) { // gate and up rows in one block, SwiGLU in its epilogue
             if (c->gemv_u == 1) launch(c, k_gemv_swiglu<GEMV_WARPS, 1>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, row_norm{});
             else if (c->gemv_u == 4) launch(c, k_gemv_swiglu<GEMV_WARPS, 4>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, row_norm{});
             else launch(c, k_gemv_swiglu<GEMV_WARPS, 2>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->u, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, row_norm{});
         } else {
             gemv_group(c, {{&l.gate, c->u, c->g}, {&l.up, c->u, c->up}});
-            launch(c, k_swiglu, blocks(F), 256, 0, c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, 1);
+            const bool q = c->fuse_quant && F % 32 == 0 && i8_input(c, l.down);
+            launch(c, k_swiglu, blocks(F), 256, 0, c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, 1, q ? slot_q8(c, 0) : nullptr, q ? slot_qs(c, 0) : nullptr);
+            if (q) mark_quantized(c, c->up);
         }
         gemv_group(c, {{&l.down, c->up, c->fo}});
         // the add carries the next norm: the next layer's attn_norm, or the final norm before the head
         norm_out nx = {nullptr, nullptr, nullptr, nullptr, 1.0f, 1.0f, hp->rms_eps};
-        if (il + 1 < c->l1) nx = {c->L[li + 1].attn_norm, c->u, ssm_scaled ? c->us : nullptr, attn_scaled ? c->ua : nullptr, hp->ssm_in_mult, hp->attn_in_mult, hp->rms_eps};
-        else if (head) nx.w = c->out_norm, nx.out = c->hin, hin_ready = true;
+        const float *nx_x = nullptr; // the next GEMV group's input, which it may take in int8 from here
+        if (il + 1 < c->l1) {
+            nx = {c->L[li + 1].attn_norm, c->u, ssm_scaled ? c->us : nullptr, attn_scaled ? c->ua : nullptr, hp->ssm_in_mult, hp->attn_in_mult, hp->rms_eps};
+            const dlayer &n = c->L[li + 1];
+            if (!ssm_scaled && !attn_scaled && (i8_input(c, n.ssm_in) || i8_input(c, n.wq) || i8_input(c, n.wk) || i8_input(c, n.wv))) nx_x = c->u;
+        } else if (head) {
+            nx.w = c->out_norm, nx.out = c->hin, hin_ready = true;
+            if (i8_input(c, c->head)) nx_x = c->hin;
+        }
+        if (nx_x && c->fuse_quant && res_per > 0) nx.q8 = slot_q8(c, 0), nx.qs = slot_qs(c, 0), mark_quantized(c, nx_x);
         with_per(res_per, [&](auto per_c) {
             launch(c, k_dec_residual1<decltype(per_c)::value>, 1, 1024, 0, c->x, c->fo, l.down_b, hp->mlp_down_mult, D, nx);
         });
@@ -2867,7 +2918,7 @@ static void enqueue_forward(shard *c, int T, int pos0, bool graph, int logit_row
         launch(c, k_rmsnorm, T, 256, 0, c->x, l.ffn_norm, c->u, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
         matmul(c, l.gate, c->u, T, c->g);
         matmul(c, l.up, c->u, T, c->up);
-        launch(c, k_swiglu, blocks((size_t)F * T), 256, 0, c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, T);
+        launch(c, k_swiglu, blocks((size_t)F * T), 256, 0, c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, T, (int8_t *)nullptr, (act_scale *)nullptr);
         matmul(c, l.down, c->up, T, c->fo);
         k_residual1<<<blocks((size_t)D * T), 256, 0, c->stream>>>(c->x, c->fo, l.down_b, hp->mlp_down_mult, D, T);
     }
