@@ -72,6 +72,9 @@ for spec in "0.5b bf16" "1.5b-deep q4_k"; do set -- $spec
   echo "$1 $2 (100 tokens decoded one at a time) GPU vs CPU prefill :: $(/tmp/cmp /tmp/g.f32 /tmp/c.f32 $V)"
   FALCON_H1_CUDA_FUSE_MIXER=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null
   echo "$1 $2 decode, scan/attention and gate/merge launched apart vs side by side (expect 0) :: $(/tmp/cmp /tmp/u.f32 /tmp/g.f32 $V)"
+  FALCON_H1_CUDA_GQA_FROM=1 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --decode 2>/dev/null
+  /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/a.f32 --device cuda --decode 2>/dev/null
+  echo "$1 $2 decode (f16 KV), attention per KV head vs per query head (rounding only) :: $(/tmp/cmp /tmp/u.f32 /tmp/a.f32 $V)"
   FALCON_H1_CUDA_FUSE_QUANT=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null
   echo "$1 $2 decode, int8 x from k_quant_act vs from the producing kernels (expect 0) :: $(/tmp/cmp /tmp/u.f32 /tmp/g.f32 $V)"
   FALCON_H1_CUDA_FUSE_NORM=0 /tmp/fh1_eval /tmp/real.gguf /tmp/p100.txt /tmp/u.f32 --device cuda --kv f32 --decode 2>/dev/null

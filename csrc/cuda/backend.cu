@@ -88,6 +88,8 @@ struct shard {
     // while enqueue_decode runs; pdl_next = the next launch may start during this one's tail
     bool pdl, pdl_on, pdl_next;
     bool fuse_mixer; // FALCON_H1_CUDA_FUSE_MIXER=0: decode's scan/attention and gate/merge as separate launches
+    bool att_gqa;    // FALCON_H1_CUDA_ATT_GQA=0: decode attention per query head (attn_body) at every depth, never per KV head (attn_gqa_body)
+    int gqa_from;    // keys from which decode attention goes per KV head (FALCON_H1_CUDA_GQA_FROM, default GQA_MIN_KEYS)
     bool fuse_norm;  // FALCON_H1_CUDA_FUSE_NORM=0: decode's residual adds and RMSNorms as their own launches (see norm_fusable)
     int8_t *aq8; // FALCON_H1_CUDA_INT8: x of the quantized decode GEMVs in int8 (4 slots of aq_cols), scales in as
     struct act_scale *as;
@@ -1094,6 +1096,164 @@ __device__ __forceinline__ void attn_body(int bid, const float *q, const void *k
     }
 }
 
+// Decode attention over an f16 KV cache for one KV head and the nq = nh / nkv query heads that
+// share it (GQA): each K and V row is read once for the group instead of once per query head
+// (attn_body's blocks are per query head: the 7B's 6 heads of a group read its keys 6 times).
+// Block (kvh, split) takes the split's keys (att_splits, as attn_body) in tiles of 32 per warp:
+// lane = key for the scores (its K row in 16-byte loads, against the group's q in shared
+// memory), lane = dimensions for P·V. Writes attn_body's partials, which merge_body combines
+// (or, unsplit, the output). FALCON_H1_CUDA_ATT_GQA=0: attn_body.
+#define GQA_MAX 8
+template <int DH>
+__device__ __forceinline__ void attn_gqa_body(int bid, const float *q, const __half *kc, const __half *vc, float *out, const int *dpos, int nh, int nkv, int n_ctx, int layer,
+                                              int nsplit, float *part) {
+    constexpr int DPL = DH / 32; // dimensions per lane in P·V
+    __shared__ __align__(16) float qs[GQA_MAX][DH];
+    __shared__ float ps[ATT_WARPS][GQA_MAX][32];
+    __shared__ float mw[ATT_WARPS][GQA_MAX], lw[ATT_WARPS][GQA_MAX], aw[ATT_WARPS][DH];
+    const int split = bid % nsplit, kvh = bid / nsplit, nq = nh / nkv;
+    const int w = threadIdx.x / 32, lane = threadIdx.x % 32, kvd = nkv * DH, n_all = *dpos + 1;
+    const int used = att_splits(n_all, nsplit);
+    if (split >= used) return; // the whole block
+    const int chunk = (n_all + used - 1) / used, k0 = split * chunk, n = min(n_all, k0 + chunk);
+    const float scale = (float)(1.0 / sqrt((double)DH));
+    for (int i = threadIdx.x; i < nq * DH; i += blockDim.x) qs[i / DH][i % DH] = q[(size_t)kvh * nq * DH + i];
+    __syncthreads();
+    const size_t base = (size_t)layer * n_ctx * kvd + (size_t)kvh * DH;
+    float m[GQA_MAX], l[GQA_MAX], acc[GQA_MAX][DPL];
+#pragma unroll
+    for (int h = 0; h < GQA_MAX; h++) {
+        m[h] = -INFINITY, l[h] = 0.0f;
+#pragma unroll
+        for (int i = 0; i < DPL; i++) acc[h][i] = 0.0f;
+    }
+    for (int s0 = k0 + 32 * w; s0 < n; s0 += 32 * ATT_WARPS) {
+        const int s = s0 + lane;
+        float sc[GQA_MAX];
+#pragma unroll
+        for (int h = 0; h < GQA_MAX; h++) sc[h] = 0.0f;
+        if (s < n) {
+            const uint4 *kr = (const uint4 *)(kc + base + (size_t)s * kvd);
+#pragma unroll 4
+            for (int c = 0; c < DH / 8; c++) {
+                const uint4 raw = kr[c];
+                const __half2 *k2 = (const __half2 *)&raw;
+                float kf[8];
+#pragma unroll
+                for (int i = 0; i < 4; i++) {
+                    const float2 f = __half22float2(k2[i]);
+                    kf[2 * i] = f.x, kf[2 * i + 1] = f.y;
+                }
+#pragma unroll
+                for (int h = 0; h < GQA_MAX; h++) {
+                    if (h >= nq) break;
+                    const float4 qa = *(const float4 *)&qs[h][8 * c], qb = *(const float4 *)&qs[h][8 * c + 4];
+                    float a = sc[h];
+                    a = fmaf(kf[0], qa.x, a), a = fmaf(kf[1], qa.y, a), a = fmaf(kf[2], qa.z, a), a = fmaf(kf[3], qa.w, a);
+                    a = fmaf(kf[4], qb.x, a), a = fmaf(kf[5], qb.y, a), a = fmaf(kf[6], qb.z, a), a = fmaf(kf[7], qb.w, a);
+                    sc[h] = a;
+                }
+            }
+        }
+#pragma unroll
+        for (int h = 0; h < GQA_MAX; h++) {
+            if (h >= nq) break;
+            const float v = s < n ? sc[h] * scale : -INFINITY;
+            float tm = v;
+            for (int o = 16; o; o >>= 1) tm = fmaxf(tm, __shfl_xor_sync(0xffffffff, tm, o));
+            const float mn = fmaxf(m[h], tm); // finite: lane 0's key is in range
+            const float corr = expf(m[h] - mn);
+            const float p = s < n ? expf(v - mn) : 0.0f;
+            l[h] = l[h] * corr + p; // this lane's share; summed over the warp at the end
+#pragma unroll
+            for (int i = 0; i < DPL; i++) acc[h][i] *= corr;
+            m[h] = mn;
+            ps[w][h][lane] = p;
+        }
+        __syncwarp();
+        const int nk = min(32, n - s0);
+#pragma unroll 4
+        for (int k = 0; k < nk; k++) {
+            const __half *vr = vc + base + (size_t)(s0 + k) * kvd + lane * DPL;
+            float vf[DPL];
+            if constexpr (DPL == 2) {
+                const float2 f = __half22float2(*(const __half2 *)vr);
+                vf[0] = f.x, vf[1] = f.y;
+            } else if constexpr (DPL == 4) {
+                const uint2 raw = *(const uint2 *)vr;
+                const __half2 *v2 = (const __half2 *)&raw;
+#pragma unroll
+                for (int i = 0; i < 2; i++) {
+                    const float2 f = __half22float2(v2[i]);
+                    vf[2 * i] = f.x, vf[2 * i + 1] = f.y;
+                }
+            } else {
+                const uint4 raw = *(const uint4 *)vr;
+                const __half2 *v2 = (const __half2 *)&raw;
+#pragma unroll
+                for (int i = 0; i < 4; i++) {
+                    const float2 f = __half22float2(v2[i]);
+                    vf[2 * i] = f.x, vf[2 * i + 1] = f.y;
+                }
+            }
+#pragma unroll
+            for (int h = 0; h < GQA_MAX; h++) {
+                if (h >= nq) break;
+                const float p = ps[w][h][k];
+#pragma unroll
+                for (int i = 0; i < DPL; i++) acc[h][i] = fmaf(p, vf[i], acc[h][i]);
+            }
+        }
+        __syncwarp(); // ps is rewritten by the next tile
+    }
+#pragma unroll
+    for (int h = 0; h < GQA_MAX; h++) {
+        if (h >= nq) break;
+        const float lt = warp_sum(l[h]);
+        if (lane == 0) mw[w][h] = m[h], lw[w][h] = lt;
+    }
+    // the warps' states, one query head at a time (as attn_body merges its warps)
+#pragma unroll
+    for (int h = 0; h < GQA_MAX; h++) {
+        if (h >= nq) break;
+#pragma unroll
+        for (int i = 0; i < DPL; i++) aw[w][lane * DPL + i] = acc[h][i];
+        __syncthreads();
+        if (w == 0) {
+            float M = -INFINITY;
+            for (int k = 0; k < ATT_WARPS; k++) M = fmaxf(M, mw[k][h]);
+            float L = 0.0f;
+            for (int k = 0; k < ATT_WARPS; k++) L += mw[k][h] == -INFINITY ? 0.0f : lw[k][h] * expf(mw[k][h] - M);
+            const int j = kvh * nq + h;
+            float *o = nsplit > 1 ? part + ((size_t)j * nsplit + split) * (DH + 2) : out + (size_t)j * DH;
+#pragma unroll
+            for (int i = 0; i < DPL; i++) {
+                const int d = lane * DPL + i;
+                float a = 0.0f;
+                for (int k = 0; k < ATT_WARPS; k++)
+                    if (mw[k][h] != -INFINITY) a += aw[k][d] * expf(mw[k][h] - M);
+                o[d] = nsplit > 1 ? a : a / L;
+            }
+            if (nsplit > 1 && lane == 0) o[DH] = M, o[DH + 1] = L;
+        }
+        __syncthreads();
+    }
+}
+
+// Per query head is faster for short contexts (more blocks for few keys), per KV head for long
+// ones. 7B BF16 decode on an H200, per query head → per KV head: depth 512 161.6 → 134.8 t/s,
+// 4096 155.9 → 130.3, 32768 87.4 → 110.3. Decode switches at gqa_from keys, on the device, so one
+// graph serves both: GQA_MIN_KEYS by default (about where the two cost the same, interpolated
+// from those depths), FALCON_H1_CUDA_GQA_FROM to move it.
+#define GQA_MIN_KEYS 16384
+template <int DH>
+__global__ void __launch_bounds__(32 * ATT_WARPS) k_attn_gqa(const float *q, const __half *kc, const __half *vc, float *out, const int *dpos, int nh, int nkv, int n_ctx,
+                                                             int layer, int nsplit, float *part, int gqa_from) {
+    pdl_start();
+    if (*dpos + 1 < gqa_from) return;
+    attn_gqa_body<DH>(blockIdx.x, q, kc, vc, out, dpos, nh, nkv, n_ctx, layer, nsplit, part);
+}
+
 template <int PER>
 __global__ void k_attn(const float *q, const void *kc, const void *vc, float *out, int T, const int *dpos, int nh, int nkv, int dh, int n_ctx, int layer, int kv_f16, int nsplit, float *part) {
     pdl_start();
@@ -1229,12 +1389,15 @@ __global__ void k_attn_merge(const float *part, float *out, int nsplit_grid, con
 // Decode, one token: the scan and the attention share no data, nor do the gated norm and the
 // attention merge, so each pair is one launch whose blocks split between the two bodies (attention
 // blocks first: with a long context they are the slower ones) instead of two launches in a row.
+// (its attention blocks stand aside from gqa_from keys on, where k_attn_gqa takes over)
 template <int SPER, int APER>
 __global__ void __launch_bounds__(256) k_dec_scan_attn(int natt, const float *q, const void *kc, const void *vc, float *att, const int *dpos, int nh, int nkv, int dh, int n_ctx,
                                                        int layer, int kv_f16, int nsplit, float *part, const float *xbc, const float *dt, const float *A, const float *Dd,
-                                                       float *state, float *y, int H, int P, int N, int G, int E, int Cd) {
+                                                       float *state, float *y, int H, int P, int N, int G, int E, int Cd, int gqa_from) {
     pdl_start();
-    if ((int)blockIdx.x < natt) attn_body<APER>(blockIdx.x, q, kc, vc, att, 1, dpos, nh, nkv, dh, n_ctx, layer, kv_f16, nsplit, part);
+    if ((int)blockIdx.x < natt) {
+        if (*dpos + 1 < gqa_from) attn_body<APER>(blockIdx.x, q, kc, vc, att, 1, dpos, nh, nkv, dh, n_ctx, layer, kv_f16, nsplit, part);
+    }
     else scan_body<SPER>(blockIdx.x - natt, xbc, dt, A, Dd, state, y, 1, H, P, N, G, E, Cd);
 }
 template <int GPER>
@@ -2285,6 +2448,9 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
         c->pdl = prop.major >= 9 && getenv_on("FALCON_H1_PDL");
         c->fuse_mixer = getenv_on("FALCON_H1_CUDA_FUSE_MIXER");
         c->fuse_norm = getenv_on("FALCON_H1_CUDA_FUSE_NORM");
+        c->att_gqa = getenv_on("FALCON_H1_CUDA_ATT_GQA");
+        const char *gf = getenv("FALCON_H1_CUDA_GQA_FROM");
+        c->gqa_from = gf && atoi(gf) > 0 ? atoi(gf) : GQA_MIN_KEYS;
         c->fuse_quant = getenv_on("FALCON_H1_CUDA_FUSE_QUANT");
         c->npreq = 0;
         c->pdl_on = c->pdl_next = false;
@@ -2685,10 +2851,16 @@ static void decode_mixer(shard *c, const dlayer &l, float *ssm_state, int li, in
     const int splits = decode_attn_splits(c, pos0, graph);
     const bool split = splits > 0;
     const int nsplit = split ? splits : 1;
-    const int natt = hp->n_head * nsplit, nscan = (int)blocks((size_t)H * P * 32);
+    // attention per KV head from c->gqa_from keys on (k_attn_gqa): possible at all when the graph's
+    // context, or this step's keys without a graph, reach it
+    const int nq = hp->n_head / hp->n_head_kv;
+    const bool gqa = c->att_gqa && split && c->kv_f16 && hp->n_head % hp->n_head_kv == 0 && nq <= GQA_MAX && (dh == 64 || dh == 128 || dh == 256) &&
+                     (graph ? c->n_ctx >= c->gqa_from : pos0 + 1 >= c->gqa_from);
+    const int natt = gqa && !graph ? 0 : hp->n_head * nsplit, nscan = (int)blocks((size_t)H * P * 32);
+    const int gqa_from = gqa ? c->gqa_from : INT_MAX;
     auto go = [&](auto sp, auto ap) {
         launch(c, k_dec_scan_attn<decltype(sp)::value, decltype(ap)::value>, natt + nscan, 32 * ATT_WARPS, 0, natt, c->q, c->k_cache, c->v_cache, c->att, c->io, hp->n_head,
-               hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, split ? c->att_part : nullptr, c->xbc, c->dt, l.A, l.D, ssm_state, c->y, H, P, N, G, E, Cd);
+               hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, split ? c->att_part : nullptr, c->xbc, c->dt, l.A, l.D, ssm_state, c->y, H, P, N, G, E, Cd, gqa_from);
     };
     auto by_head = [&](auto sp) {
         if (dh == 64) go(sp, std::integral_constant<int, 2>{});
@@ -2699,6 +2871,11 @@ static void decode_mixer(shard *c, const dlayer &l, float *ssm_state, int li, in
     if (sper == 1) by_head(std::integral_constant<int, 1>{});
     else if (sper == 4) by_head(std::integral_constant<int, 4>{});
     else by_head(std::integral_constant<int, 8>{});
+    if (gqa) {
+        auto kern = dh == 64 ? k_attn_gqa<64> : dh == 128 ? k_attn_gqa<128> : k_attn_gqa<256>;
+        launch(c, kern, hp->n_head_kv * nsplit, 32 * ATT_WARPS, 0, c->q, (const __half *)c->k_cache, (const __half *)c->v_cache, c->att, c->io, hp->n_head, hp->n_head_kv,
+               c->n_ctx, li, nsplit, c->att_part, gqa_from);
+    }
     const int threads = G < 64 ? 1024 : 256, nmerge = split ? hp->n_head : 0, gper = regs_per_thread(E / G, threads);
     int8_t *qa = nullptr, *qy = nullptr; // the out-projections' int8 inputs, when they take them
     act_scale *sa = nullptr, *sy = nullptr;
