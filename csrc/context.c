@@ -96,7 +96,7 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
     c->rope_cos = falloc(B * hp->head_dim / 2, &ok);
     c->rope_sin = falloc(B * hp->head_dim / 2, &ok);
     c->scores = falloc((size_t)c->n_threads * c->n_ctx, &ok);
-    c->dtB = falloc((size_t)c->n_threads * hp->d_state, &ok);
+    c->dtB = falloc((size_t)c->n_threads * FH1_SCAN_TB * hp->d_state, &ok);
     c->head_in = falloc(B * D, &ok);
     c->gemm_scratch_floats = FH1_GEMM_SCRATCH(hp->n_ff > hp->d_inner ? (hp->n_ff > (int)D ? hp->n_ff : (int)D) : (hp->d_inner > (int)D ? hp->d_inner : (int)D));
     if ((size_t)hp->n_head * (size_t)hp->head_dim > c->gemm_scratch_floats / (GEMM_TB + 8)) c->gemm_scratch_floats = FH1_GEMM_SCRATCH(hp->n_head * hp->head_dim);

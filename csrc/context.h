@@ -40,7 +40,7 @@ struct fh1_context {
     float *ffn_out;    /* [B][D] */
     float *rope_cos, *rope_sin; /* [B][dh/2] */
     float *scores;     /* [n_threads][n_ctx] attention probabilities */
-    float *dtB;        /* [n_threads][N] Δ·B of one head and token */
+    float *dtB;        /* [n_threads][FH1_SCAN_TB][N] Δ·B of one head and FH1_SCAN_TB tokens */
     float *head_in;    /* [B][D] final norm output */
     float *gemm_scratch; /* [n_threads][gemm_scratch_floats] */
     size_t gemm_scratch_floats; /* FH1_GEMM_SCRATCH(widest matrix row) */

@@ -54,17 +54,40 @@ static void rope(float *v, int n_heads, int dh, const float *cs, const float *sn
     }
 }
 
+/* Prefill of head h through the ISA's ssm_scan_rows, FH1_SCAN_TB tokens a call; 0 (nothing
+ * done) when it lacks this state size. dtB: this thread's [FH1_SCAN_TB][N] scratch. */
+static int scan_rows_head(fh1_context *c, const fh1_layer *l, float *S, int h, int g, int T, float *dtB) {
+    const fh1_hparams *hp = &c->model->hp;
+    const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, E = hp->d_inner, Cd = hp->conv_dim;
+    for (int t0 = 0; t0 < T; t0 += FH1_SCAN_TB) {
+        const int n = T - t0 < FH1_SCAN_TB ? T - t0 : FH1_SCAN_TB;
+        float dA[FH1_SCAN_TB];
+        for (int t = 0; t < n; t++) { /* ssm_scan's Δ, exp(Δ·A) and Δ·B, token by token */
+            const float *B = c->xbc + (size_t)(t0 + t) * Cd + E + g * N;
+            const float delta = c->dt[(size_t)(t0 + t) * H + h];
+            dA[t] = expf(delta * l->ssm_a[h]);
+            for (int k = 0; k < N; k++) dtB[(size_t)t * N + k] = delta * B[k];
+        }
+        const float *xbc = c->xbc + (size_t)t0 * Cd;
+        /* the answer depends on N alone: the first call either takes the head or leaves it whole */
+        if (!c->simd->ssm_scan_rows(S, P, N, n, dtB, xbc + E + hp->n_group * N + g * N, Cd, xbc + h * P, Cd, dA, l->ssm_d[h], c->y + (size_t)t0 * E + h * P, E))
+            return 0;
+    }
+    return 1;
+}
+
 /* Mamba-2 recurrence (spec §4.4) for this thread's heads over the T tokens of the ubatch. */
 static void ssm_scan(fh1_context *c, const fh1_layer *l, float *state, int T, int ith, int nth) {
     const fh1_hparams *hp = &c->model->hp;
     const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, E = hp->d_inner, Cd = hp->conv_dim;
     const int heads_per_group = H / hp->n_group;
-    float *dtB = c->dtB + (size_t)ith * N;
+    float *dtB = c->dtB + (size_t)ith * FH1_SCAN_TB * N;
     int h0, h1;
     fh1_split(H, ith, nth, &h0, &h1);
     for (int h = h0; h < h1; h++) {
         const int g = h / heads_per_group;
         float *S = state + (size_t)h * P * N;
+        if (T > 1 && c->simd->ssm_scan_rows && scan_rows_head(c, l, S, h, g, T, dtB)) continue;
         for (int t = 0; t < T; t++) {
             const float *xbc = c->xbc + (size_t)t * Cd;
             const float *x = xbc + h * P;

@@ -26,7 +26,15 @@ typedef struct {
      * max m[i], sum l[i], unnormalised output o[i·dh ..]. */
     void (*attn_block)(const float *q, int ldq, int nq, const int *lim, const float *Kt, const float *Vb, int nk, int dh, float scale, float *m,
                        float *l, float *o);
+    /* Prefill: ssm_row for every row p of one head's state S[P][N] over T ≤ FH1_SCAN_TB tokens, the
+     * state rows held in registers across the tokens. Token t reads dtB + t·N, C + t·ldc, x + t·ldx
+     * (x[p]) and dA[t] and writes y[t·ldy + p] = ssm_row(...) + D·x[p], with ssm_row's arithmetic.
+     * NULL, or returning 0 (state sizes it lacks): use ssm_row. */
+    int (*ssm_scan_rows)(float *S, int P, int N, int T, const float *dtB, const float *C, size_t ldc, const float *x, size_t ldx, const float *dA,
+                         float D, float *y, size_t ldy);
 } fh1_simd;
+/* tokens per ssm_scan_rows call (the per-thread Δ·B scratch holds FH1_SCAN_TB·N floats) */
+#define FH1_SCAN_TB 64
 
 /* keys per attention block (one AVX-512 vector of scores) and the prefill query tile in tokens */
 #define FH1_ATT_KB 16

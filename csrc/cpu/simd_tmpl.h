@@ -422,6 +422,10 @@ static void SUF(matmul)(const fh1_matrix *W, const float *x, int T, int ldx, flo
     /* integer prefill GEMM for the weight types the ISA file takes (returns 0 for others) */
     if (T >= GEMM_MIN_T && scratch && INT8_GEMM(W, x, T, ldx, y, ldy, r0, r1, scratch)) return;
 #endif
+#ifdef BF16_GEMM
+    /* opt-in: BF16 weights on bf16 activations (returns 0 unless asked for and supported) */
+    if (T >= GEMM_MIN_T && scratch && BF16_GEMM(W, x, T, ldx, y, ldy, r0, r1, scratch)) return;
+#endif
     if (T >= GEMM_MIN_T && scratch) {
         SUF(gemm)(W, x, T, ldx, y, ldy, r0, r1, scratch);
         return;
@@ -514,6 +518,55 @@ static FH1_TARGET float SUF(ssm_row)(float *s, const float *dtB, const float *C,
     }
     return r;
 }
+
+#if VL == 16
+/* ssm_scan_rows (simd.h) for RR rows of NVR vectors: ssm_row re-read and re-wrote the row
+ * and summed its products in one FMA chain per token; here the RR·NVR state vectors stay in
+ * registers over all T tokens and the chains of successive tokens overlap. Per row and token the
+ * same operations in the same order as ssm_row, so prefill and decode stay bit-identical. */
+#define SCAN_ROWS_FN(NAME, NVR, RR)                                                                                                    \
+    static FH1_TARGET void NAME(float *S, int N, int T, const float *dtB, const float *C, size_t ldc, const float *x, size_t ldx,          \
+                                const float *dA, float D, float *y, size_t ldy, int p) {                                                \
+        V s[RR][NVR];                                                                                                                 \
+        _Pragma("GCC unroll 16") for (int r = 0; r < RR; r++) _Pragma("GCC unroll 16") for (int i = 0; i < NVR; i++) s[r][i] =           \
+            vload(S + (size_t)(p + r) * N + i * VL);                                                                                  \
+        for (int t = 0; t < T; t++) {                                                                                                 \
+            const float *b = dtB + (size_t)t * N, *c = C + (size_t)t * ldc, *xt = x + (size_t)t * ldx;                               \
+            const V dav = vset1(dA[t]);                                                                                               \
+            _Pragma("GCC unroll 16") for (int r = 0; r < RR; r++) {                                                                   \
+                const V xv = vset1(xt[p + r]);                                                                                        \
+                V acc = vzero();                                                                                                      \
+                _Pragma("GCC unroll 16") for (int i = 0; i < NVR; i++) {                                                              \
+                    s[r][i] = vadd(vmul(s[r][i], dav), vmul(vload(b + i * VL), xv));                                                  \
+                    acc = vfma(s[r][i], vload(c + i * VL), acc);                                                                      \
+                }                                                                                                                     \
+                y[(size_t)t * ldy + p + r] = vhsum(acc) + D * xt[p + r];                                                              \
+            }                                                                                                                         \
+        }                                                                                                                             \
+        _Pragma("GCC unroll 16") for (int r = 0; r < RR; r++) _Pragma("GCC unroll 16") for (int i = 0; i < NVR; i++)                     \
+            vstore(S + (size_t)(p + r) * N + i * VL, s[r][i]);                                                                        \
+    }
+SCAN_ROWS_FN(SUF(scan_rows_128x2), 8, 2)
+SCAN_ROWS_FN(SUF(scan_rows_128x1), 8, 1)
+SCAN_ROWS_FN(SUF(scan_rows_256x1), 16, 1)
+static FH1_TARGET int SUF(ssm_scan_rows)(float *S, int P, int N, int T, const float *dtB, const float *C, size_t ldc, const float *x, size_t ldx,
+                                         const float *dA, float D, float *y, size_t ldy) {
+    if (N == 128) {
+        int p = 0;
+        for (; p + 2 <= P; p += 2) SUF(scan_rows_128x2)(S, N, T, dtB, C, ldc, x, ldx, dA, D, y, ldy, p);
+        if (p < P) SUF(scan_rows_128x1)(S, N, T, dtB, C, ldc, x, ldx, dA, D, y, ldy, p);
+        return 1;
+    }
+    if (N == 256) {
+        for (int p = 0; p < P; p++) SUF(scan_rows_256x1)(S, N, T, dtB, C, ldc, x, ldx, dA, D, y, ldy, p);
+        return 1;
+    }
+    return 0;
+}
+#define SSM_SCAN_ROWS SUF(ssm_scan_rows)
+#else
+#define SSM_SCAN_ROWS NULL
+#endif
 
 /* exp(x) = 2^n · P(r), r = x − n·ln2 (Cody-Waite split), P the Cephes expf polynomial: within
  * 2 ulp of expf, so logits stay far inside the oracle bounds. */
@@ -639,4 +692,5 @@ static FH1_TARGET void SUF(attn_block)(const float *q, int ldq, int nq, const in
 
 const fh1_simd SIMD_TABLE = {
     SIMD_NAME, SUF(matmul), SUF(dot), SUF(dot_f16), SUF(axpy), SUF(axpy_f16), SUF(ssm_row), SUF(mul_silu), SUF(silu), SUF(exp_shift_sum), SUF(attn_block),
+    SSM_SCAN_ROWS,
 };
