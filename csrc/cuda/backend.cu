@@ -1104,6 +1104,18 @@ __device__ __forceinline__ void attn_body(int bid, const float *q, const void *k
 // memory), lane = dimensions for P·V. Writes attn_body's partials, which merge_body combines
 // (or, unsplit, the output). FALCON_H1_CUDA_ATT_GQA=0: attn_body.
 #define GQA_MAX 8
+// NH (2, 4 or 8) halves at p (aligned to their size) widened to f32, from one 4-, 8- or 16-byte load
+template <int NH>
+__device__ __forceinline__ void halves_to_f32(const __half *p, float (&out)[NH]) {
+    using vec = std::conditional_t<NH == 2, unsigned, std::conditional_t<NH == 4, uint2, uint4>>;
+    const vec raw = *(const vec *)p;
+    const __half2 *h2 = (const __half2 *)&raw;
+#pragma unroll
+    for (int i = 0; i < NH / 2; i++) {
+        const float2 f = __half22float2(h2[i]);
+        out[2 * i] = f.x, out[2 * i + 1] = f.y;
+    }
+}
 template <int DH>
 __device__ __forceinline__ void attn_gqa_body(int bid, const float *q, const __half *kc, const __half *vc, float *out, const int *dpos, int nh, int nkv, int n_ctx, int layer,
                                               int nsplit, float *part) {
@@ -1136,14 +1148,8 @@ __device__ __forceinline__ void attn_gqa_body(int bid, const float *q, const __h
             const uint4 *kr = (const uint4 *)(kc + base + (size_t)s * kvd);
 #pragma unroll 4
             for (int c = 0; c < DH / 8; c++) {
-                const uint4 raw = kr[c];
-                const __half2 *k2 = (const __half2 *)&raw;
                 float kf[8];
-#pragma unroll
-                for (int i = 0; i < 4; i++) {
-                    const float2 f = __half22float2(k2[i]);
-                    kf[2 * i] = f.x, kf[2 * i + 1] = f.y;
-                }
+                halves_to_f32<8>((const __half *)(kr + c), kf);
 #pragma unroll
                 for (int h = 0; h < GQA_MAX; h++) {
                     if (h >= nq) break;
@@ -1176,26 +1182,7 @@ __device__ __forceinline__ void attn_gqa_body(int bid, const float *q, const __h
         for (int k = 0; k < nk; k++) {
             const __half *vr = vc + base + (size_t)(s0 + k) * kvd + lane * DPL;
             float vf[DPL];
-            if constexpr (DPL == 2) {
-                const float2 f = __half22float2(*(const __half2 *)vr);
-                vf[0] = f.x, vf[1] = f.y;
-            } else if constexpr (DPL == 4) {
-                const uint2 raw = *(const uint2 *)vr;
-                const __half2 *v2 = (const __half2 *)&raw;
-#pragma unroll
-                for (int i = 0; i < 2; i++) {
-                    const float2 f = __half22float2(v2[i]);
-                    vf[2 * i] = f.x, vf[2 * i + 1] = f.y;
-                }
-            } else {
-                const uint4 raw = *(const uint4 *)vr;
-                const __half2 *v2 = (const __half2 *)&raw;
-#pragma unroll
-                for (int i = 0; i < 4; i++) {
-                    const float2 f = __half22float2(v2[i]);
-                    vf[2 * i] = f.x, vf[2 * i + 1] = f.y;
-                }
-            }
+            halves_to_f32<DPL>(vr, vf);
 #pragma unroll
             for (int h = 0; h < GQA_MAX; h++) {
                 if (h >= nq) break;
