@@ -266,6 +266,15 @@ struct row_add {
     const float *b;
     float m;
 };
+// 4 (f32 rows: one 16-byte vector of weights) or 8 consecutive floats at p into out
+__device__ __forceinline__ void load_x16(const float *p, bool f32, float (&out)[8]) {
+    const float4 a = ((const float4 *)p)[0];
+    out[0] = a.x, out[1] = a.y, out[2] = a.z, out[3] = a.w;
+    if (!f32) {
+        const float4 b = ((const float4 *)p)[1];
+        out[4] = b.x, out[5] = b.y, out[6] = b.z, out[7] = b.w;
+    }
+}
 template <int R, int NW, int U, bool NORM = false>
 __device__ void gemv16_rows(const dmat &W, const float *x, float *y, int r0, float (*sums)[R] = nullptr, const dmat *W2 = nullptr, row_norm nm = {}, row_add ad = {}) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -290,23 +299,11 @@ __device__ void gemv16_rows(const dmat &W, const float *x, float *y, int r0, flo
         for (int u = 0; u < U; u++) {
             const int v = v0 + u * 32 * NW;
             if (v >= nvec) break;
-            const float4 *xp = (const float4 *)(x + (size_t)v * per16);
             float xv[8];
-            const float4 x0 = xp[0];
-            xv[0] = x0.x, xv[1] = x0.y, xv[2] = x0.z, xv[3] = x0.w;
-            if (!f32) {
-                const float4 x1 = xp[1];
-                xv[4] = x1.x, xv[5] = x1.y, xv[6] = x1.z, xv[7] = x1.w;
-            }
+            load_x16(x + (size_t)v * per16, f32, xv);
             if constexpr (NORM) {
-                const float4 *gp = (const float4 *)(nm.g + (size_t)v * per16);
                 float gv[8];
-                const float4 g0 = gp[0];
-                gv[0] = g0.x, gv[1] = g0.y, gv[2] = g0.z, gv[3] = g0.w;
-                if (!f32) {
-                    const float4 g1 = gp[1];
-                    gv[4] = g1.x, gv[5] = g1.y, gv[6] = g1.z, gv[7] = g1.w;
-                }
+                load_x16(nm.g + (size_t)v * per16, f32, gv);
 #pragma unroll
                 for (int i = 0; i < 8; i++) // constant indices keep xv/gv in registers
                     if (i < per16) {
