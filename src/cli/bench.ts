@@ -150,7 +150,8 @@ async function runBench(path: string, o: BenchOptions): Promise<BenchRow[]> {
           model_n_params: info.nParams,
           backends: ctx.backend.startsWith('cuda') ? 'CUDA' : 'CPU',
           cpu_info: cpus()[0]?.model ?? 'unknown',
-          simd: ctx.backend.startsWith('cuda') ? ctx.backend : simdName(),
+          // an opt-in kernel choice that changes the numbers is part of what was measured
+          simd: ctx.backend.startsWith('cuda') ? ctx.backend : process.env.FALCON_H1_BF16_GEMM === '1' ? `${simdName()}, FALCON_H1_BF16_GEMM=1` : simdName(),
           n_threads: ctx.nThreads,
           n_batch: batch,
           type_k: o.kvType,

@@ -100,6 +100,14 @@ describe('falcon-h1 bench', () => {
     expect(md.stdout).toMatch(/\| falcon-h1 .* \| pp8 \| [0-9.]+ ± [0-9.]+ \|/);
   });
 
+  it('labels rows measured with the opt-in bf16-activation GEMM', async () => {
+    const path = await convertedFixture('tiny-a', 'bf16');
+    const on = JSON.parse(cli(['bench', path, '-p', '16', '-n', '0', '-r', '1', '-o', 'json'], { env: { FALCON_H1_BF16_GEMM: '1' } }).stdout);
+    const off = JSON.parse(cli(['bench', path, '-p', '16', '-n', '0', '-r', '1', '-o', 'json'], { env: { FALCON_H1_BF16_GEMM: '0' } }).stdout);
+    expect(on[0].simd).toMatch(/, FALCON_H1_BF16_GEMM=1$/);
+    expect(off[0].simd).not.toMatch(/BF16_GEMM/);
+  });
+
   it('refuses a model and --synthetic together', () => {
     expect(cli(['bench', 'x.gguf', '--synthetic', '0.5b']).code).toBe(2);
   });
