@@ -495,8 +495,8 @@ struct act_scale {
     float d, ds;
 };
 
-// one warp per 32-value block: x[32b..] -> q[32b..], s[b]
-// block b of 32 (lane l holds element 32·b + l; all 32 lanes of the warp call it). Also the
+// one warp per 32-value block: x[32b..] -> q[32b..], s[b] (lane l holds element 32·b + l; all 32
+// lanes of the warp call it). Also the
 // epilogue of decode kernels whose output feeds an int8 GEMV (FALCON_H1_CUDA_FUSE_QUANT): the same
 // values rounded the same way as a k_quant_act launch after them would
 __device__ __forceinline__ void quant32(float v, int b, int lane, int8_t *q, act_scale *s) {
@@ -968,7 +968,6 @@ __device__ __forceinline__ void gate_body(int bid, float *y, const float *zx, in
             }
             yr[i] = v;
             if (q8) quant32(v, (g * gs + i) / 32, threadIdx.x % 32, q8, qs); // T == 1, gs % 32 == 0: whole warps
-
         }
     } else {
         if (!rms || !before)
@@ -2190,8 +2189,6 @@ template <int BM, bool XLO, bool WLO> static void tc_allow_smem(size_t limit) {
 template <bool XLO, bool WLO> static void wg_allow_smem() {
     cudaFuncSetAttribute(k_gemm_wg<XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, wg_smem<XLO, WLO>());
 }
-// returns whether the warpgroup-MMA GEMM can run here: a Hopper GPU with the shared memory it
-// takes and its sm_90a image in this build (FALCON_H1_WGMMA=0 keeps the mma.sync kernel)
 // whether k_gemm_wg has its body in the image the driver loaded for this device: the compute_90
 // PTX (JIT-compiled when the driver does not take the sm_90a code, e.g. CUDA_FORCE_PTX_JIT=1)
 // is built without it
@@ -2211,6 +2208,8 @@ static bool wg_body_loaded() {
     return ok;
 }
 
+// returns whether the warpgroup-MMA GEMM can run here: a Hopper GPU with the shared memory it
+// takes and its sm_90a image in this build (FALCON_H1_WGMMA=0 keeps the mma.sync kernel)
 static bool tc_kernels_setup(const cudaDeviceProp &prop, size_t smem_limit) {
     tc_allow_smem<64, true, false>(smem_limit), tc_allow_smem<64, true, true>(smem_limit), tc_allow_smem<64, false, false>(smem_limit);
     tc_allow_smem<128, true, false>(smem_limit), tc_allow_smem<128, true, true>(smem_limit), tc_allow_smem<128, false, false>(smem_limit);
@@ -2811,9 +2810,6 @@ static void attention(shard *c, int T, int pos0, bool graph, int li) {
     }
 }
 
-// decode's mixer middle: scan + attention, then gated norm (+ split merge), as the two fused
-// launches above where their instantiations cover the shapes (state size 16-32, 128 or 256), else
-// scan(), gate() and attention() one after the other
 // whether gemv_group runs W on int8 activations (its k_gemv_set_i8 rows)
 static bool i8_input(const shard *c, const dmat &W) { return c->aq8 && !is16(W.type) && W.cols % 16 == 0 && int8_type(W.type) && W.cols <= c->aq_cols; }
 // int8 slot j of c->aq8 / c->as, for a producer kernel (FALCON_H1_CUDA_FUSE_QUANT) to fill; the
@@ -2822,6 +2818,9 @@ static int8_t *slot_q8(shard *c, int j) { return c->aq8 + (size_t)j * c->aq_cols
 static act_scale *slot_qs(shard *c, int j) { return c->as + (size_t)j * (c->aq_cols / 32); }
 static void mark_quantized(shard *c, const float *x) { c->preq[c->npreq++] = x; }
 
+// decode's mixer middle: scan + attention, then gated norm (+ split merge), as the two fused
+// launches above where their instantiations cover the shapes (state size 16-32, 128 or 256), else
+// scan(), gate() and attention() one after the other
 static void decode_mixer(shard *c, const dlayer &l, float *ssm_state, int li, int pos0, bool graph) {
     const fh1_hparams *hp = &c->m->hp;
     const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim, dh = hp->head_dim;
@@ -2892,15 +2891,11 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const f
     for (const gemv_item &it : items) {
         const dmat &W = *it.W;
         const bool w16 = is16(W.type);
-        if (!norm_g && !it.add_m && ((w16 && W.rb % 16) || (!w16 && W.cols % 16))) {
-            matmul(c, W, it.x, 1, it.y);
-            continue;
-        }
-        if (!norm_g && !it.add_m && c->aq8 && int8_type(W.type) && W.cols <= c->aq_cols) {
+        if (!norm_g && !it.add_m && i8_input(c, W)) {
             int j = 0;
             while (j < nq && qx[j] != it.x) j++;
-            int8_t *q = c->aq8 + (size_t)j * c->aq_cols;
-            act_scale *as = c->as + (size_t)j * (c->aq_cols / 32);
+            int8_t *q = slot_q8(c, j);
+            act_scale *as = slot_qs(c, j);
             if (j == nq) {
                 qx[nq++] = it.x;
                 launch(c, k_quant_act, blocks((size_t)W.cols, 256), 256, 0, it.x, W.cols, q, as);
@@ -2908,6 +2903,10 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const f
             s8.W[s8.n] = W, s8.aq8[s8.n] = q, s8.as[s8.n] = as, s8.y[s8.n] = it.y;
             s8.first[s8.n + 1] = s8.first[s8.n] + (W.rows + QGEMV_WARPS - 1) / QGEMV_WARPS;
             s8.n++;
+            continue;
+        }
+        if (!norm_g && !it.add_m && ((w16 && W.rb % 16) || (!w16 && W.cols % 16))) {
+            matmul(c, W, it.x, 1, it.y);
             continue;
         }
         const int per = w16 ? c->gemv_r : c->gemv_w;
