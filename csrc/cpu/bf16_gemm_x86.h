@@ -11,6 +11,8 @@
  * Blocking: BG_TB = 64 tokens are packed as k-pairs, xp[k/2][token] = (x[t][k], x[t][k+1]) as one
  * 32-bit word, so one 64-byte load gives one k-pair of 16 tokens; a tile of BG_MR rows × 64
  * tokens keeps 24 accumulators, each row's k-pair broadcast straight from the file's row. */
+#include <stdlib.h>
+#include <string.h>
 #define BG_TB 64
 #define BG_MR 6
 #define BG_NV (BG_TB / 16)

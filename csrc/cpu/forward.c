@@ -54,20 +54,25 @@ static void rope(float *v, int n_heads, int dh, const float *cs, const float *sn
     }
 }
 
+/* Token t's inputs to head h's recurrence: Δ·B into dtB[0..N), and exp(Δ·A) returned. */
+static float scan_token_inputs(const fh1_context *c, const fh1_layer *l, int t, int h, int g, float *dtB) {
+    const fh1_hparams *hp = &c->model->hp;
+    const int N = hp->d_state;
+    const float *B = c->xbc + (size_t)t * hp->conv_dim + hp->d_inner + g * N;
+    const float delta = c->dt[(size_t)t * hp->ssm_n_head + h];
+    for (int n = 0; n < N; n++) dtB[n] = delta * B[n];
+    return expf(delta * l->ssm_a[h]);
+}
+
 /* Prefill of head h through the ISA's ssm_scan_rows, FH1_SCAN_TB tokens a call; 0 (nothing
  * done) when it lacks this state size. dtB: this thread's [FH1_SCAN_TB][N] scratch. */
 static int scan_rows_head(fh1_context *c, const fh1_layer *l, float *S, int h, int g, int T, float *dtB) {
     const fh1_hparams *hp = &c->model->hp;
-    const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, E = hp->d_inner, Cd = hp->conv_dim;
+    const int P = hp->ssm_head_dim, N = hp->d_state, E = hp->d_inner, Cd = hp->conv_dim;
     for (int t0 = 0; t0 < T; t0 += FH1_SCAN_TB) {
         const int n = T - t0 < FH1_SCAN_TB ? T - t0 : FH1_SCAN_TB;
         float dA[FH1_SCAN_TB];
-        for (int t = 0; t < n; t++) { /* ssm_scan's Δ, exp(Δ·A) and Δ·B, token by token */
-            const float *B = c->xbc + (size_t)(t0 + t) * Cd + E + g * N;
-            const float delta = c->dt[(size_t)(t0 + t) * H + h];
-            dA[t] = expf(delta * l->ssm_a[h]);
-            for (int k = 0; k < N; k++) dtB[(size_t)t * N + k] = delta * B[k];
-        }
+        for (int t = 0; t < n; t++) dA[t] = scan_token_inputs(c, l, t0 + t, h, g, dtB + (size_t)t * N);
         const float *xbc = c->xbc + (size_t)t0 * Cd;
         /* the answer depends on N alone: the first call either takes the head or leaves it whole */
         if (!c->simd->ssm_scan_rows(S, P, N, n, dtB, xbc + E + hp->n_group * N + g * N, Cd, xbc + h * P, Cd, dA, l->ssm_d[h], c->y + (size_t)t0 * E + h * P, E))
@@ -91,11 +96,8 @@ static void ssm_scan(fh1_context *c, const fh1_layer *l, float *state, int T, in
         for (int t = 0; t < T; t++) {
             const float *xbc = c->xbc + (size_t)t * Cd;
             const float *x = xbc + h * P;
-            const float *B = xbc + E + g * N;
             const float *C = xbc + E + hp->n_group * N + g * N;
-            const float delta = c->dt[(size_t)t * H + h];
-            const float dA = expf(delta * l->ssm_a[h]);
-            for (int n = 0; n < N; n++) dtB[n] = delta * B[n];
+            const float dA = scan_token_inputs(c, l, t, h, g, dtB);
             float *y = c->y + (size_t)t * E + h * P;
             for (int p = 0; p < P; p++) y[p] = c->simd->ssm_row(S + (size_t)p * N, dtB, C, dA, x[p], N) + l->ssm_d[h] * x[p];
         }

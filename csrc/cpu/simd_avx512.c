@@ -66,8 +66,6 @@ static int int8_act_dot(const fh1_matrix *W, const float *x, int T, int ldx, flo
 #define INT8_ACT_DOT int8_act_dot
 static int int8_gemm(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch);
 #define INT8_GEMM int8_gemm
-#include <stdlib.h>
-#include <string.h>
 #include "bf16_gemm_x86.h"
 #define BF16_GEMM bf16_gemm
 
