@@ -29,6 +29,11 @@ for m in "ta-f32 tiny-a" "ta-bf16k tiny-a" "ta-bf16 tiny-a" "tb-f32 tiny-b" "tb-
 done
 /tmp/fh1_eval $D/ta-f32.gguf $D/long16k.ids /tmp/o16.f32 --device cuda --kv f32 --ctx 16384 2>&1 | tail -1
 echo "long16k :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
+# 4096-token batches: the SSD scan runs each in 2 segments of SSD_CHUNKS chunks
+/tmp/fh1_eval $D/ta-f32.gguf $D/long16k.ids /tmp/o16.f32 --device cuda --kv f32 --ctx 16384 --batch 4096 2>&1 | tail -1
+echo "long16k in 4096-token batches :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
+FALCON_H1_CUDA_SSD=0 /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda --kv f32 2>/dev/null
+echo "ta-f32 long, prefill scan as the chunked recurrence (FALCON_H1_CUDA_SSD=0) :: $(/tmp/cmp /tmp/o.f32 $D/tiny-a-long.ref 1024)"
 [ $tc = 0 ] && /tmp/fh1_eval $D/ta-f32.gguf $D/long16k.ids /tmp/o16.f32 --device cuda --kv f32 --ctx 16384 --decode 2>&1 | tail -1
 [ $tc = 0 ] && echo "long16k decoded one token at a time (split-K attention) :: $(/tmp/cmp /tmp/o16.f32 $D/long16k.ref 1024 $D/long16k.pos)"
 /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda 2>/dev/null; echo "ta-f32 long f16 KV :: $(/tmp/cmp /tmp/o.f32 $D/tiny-a-long.ref 1024)"
@@ -110,3 +115,4 @@ echo "--- compute-sanitizer memcheck (tiny-b chat, prefill + decode)"
 compute-sanitizer --tool memcheck --leak-check full /tmp/fh1_eval $D/tb-f32.gguf $D/tiny-b-chat.ids /tmp/o.f32 --device cuda --chunks 5,7 2>&1 | tail -4
 compute-sanitizer --tool memcheck /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda --decode 2>&1 | tail -2
 compute-sanitizer --tool memcheck /tmp/fh1_eval $D/mini-q4km.gguf $D/mini.ids /tmp/o.f32 --device cuda 2>&1 | tail -2
+compute-sanitizer --tool memcheck /tmp/fh1_eval $D/ta-f32.gguf $D/tiny-a-long.ids /tmp/o.f32 --device cuda --chunks 7,50 2>&1 | tail -2

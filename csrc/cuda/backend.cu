@@ -71,7 +71,9 @@ struct shard {
     float *att_part; // split-K decode attention: per (head, split) partial max, sum and output row
     // prefill on tensor cores (TC_*): activations, and weights that are not BF16, are split
     // into bf16 hi (+ lo) here first
-    float *scan_cs, *scan_decay; // chunked prefill scan: [SCAN_CHUNKS][H·P·N] states, [SCAN_CHUNKS][H] decays
+    float *scan_cs, *scan_decay; // chunked prefill scans: [chunks][H·P·N] states, [chunks][H] decays
+    float *scan_cb;              // SSD form: [chunks][G][SSD_Q][SSD_Q] products C_l·B_s
+    bool ssd;                    // FALCON_H1_CUDA_SSD=0: prefill scan as the chunked recurrence (k_scan_tiled) instead
     int tc_mode;
     bool wgmma; // Hopper: the warpgroup-MMA kernel for T >= 64
     __nv_bfloat16 *x_hi, *x_lo;
@@ -917,18 +919,194 @@ __global__ void __launch_bounds__(64) k_scan_tiled(const float *xbc, const float
 
 // pass 2 of the chunked scan, one thread per state element: walks the chunks in order, leaving
 // each chunk's true start state in cs[c] (chunk 0's is the cache's) and the final state in state
-__global__ void k_scan_carry(float *cs, const float *decay, float *state, int C, int H, size_t per_head) {
+__global__ void k_scan_carry(float *__restrict__ cs, const float *__restrict__ decay, float *__restrict__ state, int C, int H, size_t per_head) {
     const size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x, hpn = per_head * H;
     if (i >= hpn) return;
     const int h = (int)(i / per_head);
     float S = cs[i]; // end of chunk 0, which started from the cache's state
     cs[i] = state[i];
+    float next = C > 1 ? cs[hpn + i] : 0.0f; // one chunk ahead: the loads do not wait on the chain
     for (int c = 1; c < C; c++) {
-        const float local = cs[c * hpn + i];
+        const float local = next;
+        if (c + 1 < C) next = cs[(c + 1) * hpn + i];
         cs[c * hpn + i] = S;
         S = local + decay[(size_t)c * H + h] * S;
     }
     state[i] = S;
+}
+
+// Prefill scan in the chunked SSD form (spec §4.7), the default for T >= SSD_MIN_T: per chunk c of
+// SSD_Q tokens the recurrence becomes small matrix products, each run as 64×64 f32 tiles on CUDA
+// cores (the state math stays f32 in every mode):
+//   k_ssd_cb:     CB[c][g][l][s] = C_l · B_s                         (shared by the heads of group g)
+//   k_ssd_state:  S_c[p][n] = Σ_s exp(α_end − α_s)·Δ_s·x_s[p]·B_s[n], plus exp(α_end)·(cache state)
+//                 for chunk 0; decay_c = exp(α_end)
+//   k_scan_carry: chains the chunks: S_c becomes chunk c's start state, the last end state the cache's
+//   k_ssd_out:    y_l[p] = Σ_{s≤l} CB[l][s]·exp(α_l − α_s)·Δ_s·x_s[p] + exp(α_l)·C_l·S_c[p] + D·x_l[p]
+// where α_l = Σ_{k≤l} Δ_k·A inside the chunk. The recurrence does 2·T·P·N work per head twice (its
+// chunks run once for their end states, then again for y); this does it once, as matrix products.
+#define SSD_Q 64
+#define SSD_MIN_T 128
+#define SSD_CHUNKS 32 // chunks per launch group: longer prompts run in segments of SSD_CHUNKS·SSD_Q tokens
+
+// A 64×64 output tile of Σ_k a(m, k)·b(k, n) for k in [0, K), by 256 threads holding 4×4 each; k
+// goes through shared memory 16 at a time, the next 16 loaded into registers while these are used.
+// An operand is two functions: ld(m, k), its element in memory (0 outside the operand), and
+// sc(m, k, v), the factor applied on the way into shared memory (split so the load's wait falls
+// after the multiply-adds). kfast says whether consecutive k (rather than m / n) are adjacent in
+// memory, so the loads coalesce.
+struct ssd_tile {
+    float a[16][68], b[16][68]; // rows padded by 4: the k-fast stores spread over the banks
+};
+template <typename LA, typename SA, typename LB, typename SB>
+__device__ __forceinline__ void ssd_tile_mma(ssd_tile &sm, float (&acc)[4][4], int K, LA lda, SA sca, bool a_kfast, LB ldb, SB scb, bool b_kfast) {
+    const int tm = threadIdx.x / 16, tn = threadIdx.x % 16;
+    float ra[4], rb[4];
+    auto fetch = [&](int k0) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int i = threadIdx.x + 256 * j;
+            const int am = a_kfast ? i / 16 : i % 64, ak = k0 + (a_kfast ? i % 16 : i / 64);
+            const int bn = b_kfast ? i / 16 : i % 64, bk = k0 + (b_kfast ? i % 16 : i / 64);
+            ra[j] = ak < K ? lda(am, ak) : 0.0f;
+            rb[j] = bk < K ? ldb(bk, bn) : 0.0f;
+        }
+    };
+    fetch(0);
+    for (int k0 = 0; k0 < K; k0 += 16) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int i = threadIdx.x + 256 * j;
+            const int am = a_kfast ? i / 16 : i % 64, ak = a_kfast ? i % 16 : i / 64;
+            const int bn = b_kfast ? i / 16 : i % 64, bk = b_kfast ? i % 16 : i / 64;
+            sm.a[ak][am] = k0 + ak < K ? sca(am, k0 + ak, ra[j]) : 0.0f;
+            sm.b[bk][bn] = k0 + bk < K ? scb(k0 + bk, bn, rb[j]) : 0.0f;
+        }
+        __syncthreads();
+        if (k0 + 16 < K) fetch(k0 + 16);
+#pragma unroll
+        for (int k = 0; k < 16; k++) {
+            const float4 av = *(const float4 *)&sm.a[k][4 * tm], bv = *(const float4 *)&sm.b[k][4 * tn];
+            const float ar[4] = {av.x, av.y, av.z, av.w}, br[4] = {bv.x, bv.y, bv.z, bv.w};
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[i][j] = fmaf(ar[i], br[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+}
+struct ssd_as_is {
+    __device__ float operator()(int, int, float v) const { return v; }
+};
+
+// α and Δ of chunk c's q tokens for head h into shared memory: warp 0 scans Δ·A (lane i sums
+// tokens 2i and 2i+1, then a shuffle scan over the lanes), so every SSD kernel sees the same α
+__device__ __forceinline__ int ssd_chunk_alpha(float *alpha, float *delta, const float *dt, int c, int T, int H, int h, float Ah) {
+    static_assert(SSD_Q == 64, "two tokens a lane");
+    const int t0 = c * SSD_Q, q = min(SSD_Q, T - t0);
+    if (threadIdx.x < 32) {
+        const int lane = threadIdx.x, i0 = 2 * lane;
+        const float d0 = i0 < q ? dt[(size_t)(t0 + i0) * H + h] : 0.0f, d1 = i0 + 1 < q ? dt[(size_t)(t0 + i0 + 1) * H + h] : 0.0f;
+        const float a0 = d0 * Ah, a1 = a0 + d1 * Ah;
+        float run = a1; // inclusive scan of the pair sums
+#pragma unroll
+        for (int o = 1; o < 32; o <<= 1) {
+            const float v = __shfl_up_sync(0xffffffffu, run, o);
+            if (lane >= o) run += v;
+        }
+        float before = __shfl_up_sync(0xffffffffu, run, 1);
+        if (lane == 0) before = 0.0f;
+        alpha[i0] = before + a0, alpha[i0 + 1] = before + a1;
+        delta[i0] = d0, delta[i0 + 1] = d1;
+    }
+    __syncthreads();
+    return q;
+}
+
+// grid (chunks, G)
+__global__ void __launch_bounds__(256) k_ssd_cb(const float *xbc, float *cb, int T, int N, int G, int E, int Cd) {
+    __shared__ ssd_tile sm;
+    const int c = blockIdx.x, g = blockIdx.y, t0 = c * SSD_Q, q = min(SSD_Q, T - t0);
+    const float *Bm = xbc + (size_t)t0 * Cd + E + g * N, *Cm = Bm + G * N;
+    float acc[4][4] = {};
+    ssd_tile_mma(
+        sm, acc, N, [&](int l, int n) { return l < q ? Cm[(size_t)l * Cd + n] : 0.0f; }, ssd_as_is{}, true, [&](int n, int s) { return s < q ? Bm[(size_t)s * Cd + n] : 0.0f; },
+        ssd_as_is{}, true);
+    float *out = cb + ((size_t)c * G + g) * SSD_Q * SSD_Q;
+    const int tm = threadIdx.x / 16, tn = threadIdx.x % 16;
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) out[(4 * tm + i) * SSD_Q + 4 * tn + j] = acc[i][j];
+}
+
+// grid (P tiles × N tiles, H, chunks): chunk c's own contribution to the state, into cs[c]
+__global__ void __launch_bounds__(256) k_ssd_state(const float *xbc, const float *dt, const float *A, const float *state, float *cs, float *decay, int T, int H, int P, int N,
+                                                   int G, int E, int Cd) {
+    __shared__ ssd_tile sm;
+    __shared__ float alpha[SSD_Q], delta[SSD_Q], w[SSD_Q];
+    const int nt = (N + 63) / 64, p0 = blockIdx.x / nt * 64, n0 = blockIdx.x % nt * 64, h = blockIdx.y, c = blockIdx.z, g = h / (H / G);
+    const int q = ssd_chunk_alpha(alpha, delta, dt, c, T, H, h, A[h]);
+    const float aend = alpha[q - 1];
+    if (threadIdx.x < SSD_Q) w[threadIdx.x] = threadIdx.x < q ? expf(aend - alpha[threadIdx.x]) * delta[threadIdx.x] : 0.0f;
+    __syncthreads();
+    const float *xs = xbc + (size_t)c * SSD_Q * Cd;
+    float acc[4][4] = {};
+    ssd_tile_mma(
+        sm, acc, q, [&](int p, int s) { return p0 + p < P ? xs[(size_t)s * Cd + h * P + p0 + p] : 0.0f; }, [&](int, int s, float v) { return w[s] * v; }, false,
+        [&](int s, int n) { return n0 + n < N ? xs[(size_t)s * Cd + E + g * N + n0 + n] : 0.0f; }, ssd_as_is{}, false);
+    const size_t hpn = (size_t)H * P * N;
+    const float dend = expf(aend);
+    const int tm = threadIdx.x / 16, tn = threadIdx.x % 16;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int p = p0 + 4 * tm + i;
+        if (p >= P) break;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int n = n0 + 4 * tn + j;
+            if (n >= N) break;
+            const size_t at = ((size_t)h * P + p) * N + n;
+            cs[c * hpn + at] = c == 0 ? acc[i][j] + dend * state[at] : acc[i][j];
+        }
+    }
+    if (blockIdx.x == 0 && threadIdx.x == 0) decay[(size_t)c * H + h] = dend;
+}
+
+// grid (P tiles, H, chunks): y of chunk c, head h, 64 channels; cs[c] holds the chunk's start state
+__global__ void __launch_bounds__(256) k_ssd_out(const float *xbc, const float *dt, const float *A, const float *Dd, const float *cb, const float *cs, float *y, int T, int H, int P,
+                                                 int N, int G, int E, int Cd) {
+    __shared__ ssd_tile sm;
+    __shared__ float alpha[SSD_Q], delta[SSD_Q], ea[SSD_Q];
+    const int p0 = blockIdx.x * 64, h = blockIdx.y, c = blockIdx.z, g = h / (H / G);
+    const int q = ssd_chunk_alpha(alpha, delta, dt, c, T, H, h, A[h]);
+    if (threadIdx.x < SSD_Q) ea[threadIdx.x] = threadIdx.x < q ? expf(alpha[threadIdx.x]) : 0.0f;
+    __syncthreads();
+    const float *xs = xbc + (size_t)c * SSD_Q * Cd, *CB = cb + ((size_t)c * G + g) * SSD_Q * SSD_Q;
+    const float *S = cs + (size_t)c * H * P * N + (size_t)h * P * N;
+    float acc[4][4] = {};
+    // inside the chunk: (L ∘ CB)·(Δ·x)
+    ssd_tile_mma(
+        sm, acc, q, [&](int l, int s) { return s <= l && l < q ? CB[l * SSD_Q + s] : 0.0f; }, [&](int l, int s, float v) { return s <= l ? v * expf(alpha[l] - alpha[s]) * delta[s] : 0.0f; }, true,
+        [&](int s, int p) { return p0 + p < P ? xs[(size_t)s * Cd + h * P + p0 + p] : 0.0f; }, ssd_as_is{}, false);
+    // the state entering the chunk: exp(α_l)·C_l·S
+    ssd_tile_mma(
+        sm, acc, N, [&](int l, int n) { return l < q ? xs[(size_t)l * Cd + E + G * N + g * N + n] : 0.0f; }, [&](int l, int, float v) { return ea[l] * v; }, true,
+        [&](int n, int p) { return p0 + p < P ? S[(size_t)(p0 + p) * N + n] : 0.0f; }, ssd_as_is{}, true);
+    const float Dh = Dd[h];
+    const int tm = threadIdx.x / 16, tn = threadIdx.x % 16;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int l = 4 * tm + i;
+        if (l >= q) break;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int p = p0 + 4 * tn + j;
+            if (p >= P) break;
+            y[(size_t)(c * SSD_Q + l) * E + h * P + p] = acc[i][j] + Dh * xs[(size_t)l * Cd + h * P + p];
+        }
+    }
 }
 
 // gate y with silu(z), with or without the grouped RMSNorm; one block per (token, group)
@@ -2417,9 +2595,12 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
         c->aq_cols = (int)((std::max({D, (size_t)hp->d_inner, (size_t)hp->n_ff, qd}) + 255) / 256 * 256);
         ok = dalloc(c, &c->aq8, 4 * (size_t)c->aq_cols, err, err_len) && dalloc(c, &c->as, 4 * (size_t)c->aq_cols / 32 * sizeof(act_scale), err, err_len);
     }
-    if (ok && nl > 0 && B >= 128) // the chunked prefill scan (chunks of 64+ tokens)
-        ok = dalloc(c, &c->scan_cs, (size_t)SCAN_CHUNKS * hp->d_inner * hp->d_state * 4, err, err_len) &&
-             dalloc(c, &c->scan_decay, (size_t)SCAN_CHUNKS * hp->ssm_n_head * 4, err, err_len);
+    c->ssd = getenv_on("FALCON_H1_CUDA_SSD");
+    if (ok && nl > 0 && B >= 128) { // the chunked prefill scans: end states of up to SSD_CHUNKS or SCAN_CHUNKS chunks
+        const size_t nc = c->ssd ? std::min<size_t>(SSD_CHUNKS, (B + SSD_Q - 1) / SSD_Q) : SCAN_CHUNKS;
+        ok = dalloc(c, &c->scan_cs, nc * hp->d_inner * hp->d_state * 4, err, err_len) && dalloc(c, &c->scan_decay, nc * hp->ssm_n_head * 4, err, err_len) &&
+             (!c->ssd || dalloc(c, &c->scan_cb, nc * hp->n_group * SSD_Q * SSD_Q * 4, err, err_len));
+    }
     if (ok && head)
         ok = dalloc(c, &c->logits, B * (size_t)hp->n_vocab * 4, err, err_len) && dalloc(c, &c->s_work, (size_t)hp->n_vocab * 4, err, err_len) &&
              dalloc(c, &c->s_in, sizeof(fh1_gpu_sample), err, err_len) && dalloc(c, &c->s_out, 4, err, err_len);
@@ -2727,6 +2908,23 @@ template <int NQ> static void scan_tiled(shard *c, const dlayer &l, float *ssm_s
     k_scan_tiled<NQ><<<dim3(base, C), 64, 0, c->stream>>>(c->xbc, c->dt, l.A, l.D, ssm_state, c->y, T, H, P, G, E, Cd, L, c->scan_cs, nullptr, nullptr);
 }
 
+// prefill in the SSD form (see k_ssd_cb), in segments of up to SSD_CHUNKS chunks whose states fit
+// scan_cs; each segment starts from the state the one before left in the cache
+static void scan_ssd(shard *c, const dlayer &l, float *ssm_state, int T) {
+    const fh1_hparams *hp = &c->m->hp;
+    const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim;
+    const int pt = (P + 63) / 64, nt = (N + 63) / 64;
+    for (int t0 = 0; t0 < T; t0 += SSD_CHUNKS * SSD_Q) {
+        const int Ts = std::min(T - t0, SSD_CHUNKS * SSD_Q), C = (Ts + SSD_Q - 1) / SSD_Q;
+        const float *xbc = c->xbc + (size_t)t0 * Cd, *dt = c->dt + (size_t)t0 * H;
+        k_ssd_cb<<<dim3(C, G), 256, 0, c->stream>>>(xbc, c->scan_cb, Ts, N, G, E, Cd);
+        k_ssd_state<<<dim3(pt * nt, H, C), 256, 0, c->stream>>>(xbc, dt, l.A, ssm_state, c->scan_cs, c->scan_decay, Ts, H, P, N, G, E, Cd);
+        const size_t per_head = (size_t)P * N;
+        k_scan_carry<<<blocks(per_head * H), 256, 0, c->stream>>>(c->scan_cs, c->scan_decay, ssm_state, C, H, per_head);
+        k_ssd_out<<<dim3(pt, H, C), 256, 0, c->stream>>>(xbc, dt, l.A, l.D, c->scan_cb, c->scan_cs, c->y + (size_t)t0 * E, Ts, H, P, N, G, E, Cd);
+    }
+}
+
 // f(std::integral_constant<int, P>) for a per-thread element count P of 1, 2, 4, 8 or 16 (the
 // kernels' unrolled instantiations), P = 0 (their generic loops) for any other count
 template <typename F> static void with_per(int per, F &&f) {
@@ -2744,6 +2942,10 @@ static void scan(shard *c, float *ssm_state, int T, int li) {
     const fh1_hparams *hp = &c->m->hp;
     const dlayer &l = c->L[li];
     const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim;
+    if (T >= SSD_MIN_T && c->ssd && c->scan_cb) {
+        scan_ssd(c, l, ssm_state, T);
+        return;
+    }
     if (T > 1) switch (N) {
         case 16: scan_tiled<4>(c, l, ssm_state, T); return;
         case 32: scan_tiled<8>(c, l, ssm_state, T); return;
