@@ -175,8 +175,9 @@ static void ssm_scan_chunked(fh1_context *c, const fh1_layer *l, float *state, i
  * (the context then allocates its scratch): on this CPU it measured 3.5x slower than the
  * recurrence at pp512 on the 0.5B (39 vs 138 t/s) — its GEMMs are 64×64×N, too small for the
  * blocked kernel, and it adds Q²/2 exp() per head and chunk — while the recurrence keeps each
- * head's P×N state in L1. It stays as the tested reference form for GPUs and future kernels;
- * within the chunked path, ubatches shorter than two chunks still use the recurrence. */
+ * head's P×N state in L1. It stays as the tested reference of the form the CUDA prefill scan
+ * runs by default (k_ssd_*, where the same products are 64×64 tiles on many cores); within the
+ * chunked path, ubatches shorter than two chunks still use the recurrence. */
 #define SSD_MIN_TOKENS (2 * SSD_CHUNK)
 static void ssm_mix(fh1_context *c, const fh1_layer *l, float *state, int T, int ith, int nth) {
     if (T >= SSD_MIN_TOKENS && c->ssd_scratch) ssm_scan_chunked(c, l, state, T, ith, nth);
