@@ -44,6 +44,11 @@ typedef struct {
     int T, H, P, N, G, E, Cd;
 } scan_args;
 
+/* k_scan_carry: C chunks of H heads' per_head state elements each */
+typedef struct {
+    int C, H, per_head;
+} carry_args;
+
 typedef struct {
     int Din, E, G, rms, before;
     float eps;

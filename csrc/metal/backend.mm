@@ -28,7 +28,12 @@ struct bref {
 };
 
 const char *kKernels[] = {"k_matmul", "k_gemv16", "k_gemv_quant", "k_embed", "k_rmsnorm", "k_post_ssm", "k_post_attn", "k_conv", "k_conv_state",
-                          "k_scan", "k_gate", "k_attn", "k_residual2", "k_swiglu", "k_residual1", "k_scale", "k_argmax"};
+                          "k_scan", "k_ssd_cb", "k_ssd_state", "k_scan_carry", "k_ssd_out", "k_gate", "k_attn", "k_residual2", "k_swiglu",
+                          "k_residual1", "k_scale", "k_argmax"};
+
+// the SSD prefill scan (kernels.metal): chunks of SSD_Q tokens, from SSD_MIN_T tokens on, at most
+// SSD_CHUNKS chunks a launch group (the states buffer's size); its tiles need 256-thread threadgroups
+constexpr int SSD_Q = 64, SSD_MIN_T = 128, SSD_CHUNKS = 32;
 
 // kernels.metal with args.h pasted in (a runtime-compiled library cannot resolve includes)
 std::string read_file(const std::string &path) {
@@ -74,6 +79,8 @@ struct fh1_metal {
     std::unordered_map<const void *, id<MTLBuffer>> copies;
     id<MTLBuffer> k_cache, v_cache, conv_state, ssm_state;
     id<MTLBuffer> tok, x, u, us, ua, zx, xbc, dt, y, q, k, v, att, so, ao, g, up, fo, hin, logits, token, dummy;
+    id<MTLBuffer> scan_cs, scan_decay, scan_cb; // SSD scan: chunk states, chunk decays, C·Bᵀ per chunk and group
+    bool ssd;                                   // FALCON_H1_METAL_SSD=1 (opt-in until a Mac has run it)
     int last_rows;
 };
 
@@ -204,9 +211,43 @@ extern "C" fh1_metal *fh1_metal_new(const fh1_model *m, int n_ctx, int n_batch, 
                 delete c;
                 return nullptr;
             }
+        const char *ssd = getenv("FALCON_H1_METAL_SSD");
+        c->ssd = ssd && !strcmp(ssd, "1") && B >= (size_t)SSD_MIN_T;
+        for (const char *k : {"k_ssd_cb", "k_ssd_state", "k_scan_carry", "k_ssd_out"})
+            if (c->pipes[k].maxTotalThreadsPerThreadgroup < 256) c->ssd = false;
+        if (c->ssd) {
+            const size_t nc = MIN((size_t)SSD_CHUNKS, cdiv(B, SSD_Q));
+            c->scan_cs = buf(nc * hp->d_inner * hp->d_state * 4);
+            c->scan_decay = buf(nc * hp->ssm_n_head * 4);
+            c->scan_cb = buf(nc * hp->n_group * SSD_Q * SSD_Q * 4);
+            c->ssd = c->scan_cs && c->scan_decay && c->scan_cb; // else the recurrence, which needs no scratch
+        }
         memset(c->conv_state.contents, 0, c->conv_state.length);
         memset(c->ssm_state.contents, 0, c->ssm_state.length);
         return c;
+    }
+}
+
+// prefill scan in the SSD form (csrc/cuda/backend.cu scan_ssd): segments of up to SSD_CHUNKS
+// chunks, each starting from the state the one before left in the cache
+static void scan_ssd(fh1_metal *c, id<MTLComputeCommandEncoder> e, const fh1_layer *l, size_t ssm_off, int T) {
+    const fh1_hparams *hp = &c->m->hp;
+    const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim;
+    const size_t pt = cdiv(P, 64), nt = cdiv(N, 64);
+    for (int t0 = 0; t0 < T; t0 += SSD_CHUNKS * SSD_Q) {
+        const int Ts = MIN(T - t0, SSD_CHUNKS * SSD_Q), C = (Ts + SSD_Q - 1) / SSD_Q;
+        const scan_args sa = {Ts, H, P, N, G, E, Cd};
+        const bref xbc = sref(c->xbc, (size_t)t0 * Cd * 4), dt = sref(c->dt, (size_t)t0 * H * 4);
+        bind(e, 0, xbc), bind(e, 1, sref(c->scan_cb)), bind_args(e, 2, sa);
+        run(c, e, "k_ssd_cb", MTLSizeMake(C, G, 1), 256);
+        bind(e, 0, xbc), bind(e, 1, dt), bind(e, 2, wref(c, l->ssm_a, H * 4)), bind(e, 3, sref(c->ssm_state, ssm_off));
+        bind(e, 4, sref(c->scan_cs)), bind(e, 5, sref(c->scan_decay)), bind_args(e, 6, sa);
+        run(c, e, "k_ssd_state", MTLSizeMake(pt * nt, H, C), 256);
+        bind(e, 0, sref(c->scan_cs)), bind(e, 1, sref(c->scan_decay)), bind(e, 2, sref(c->ssm_state, ssm_off)), bind_args(e, 3, carry_args{C, H, P * N});
+        run(c, e, "k_scan_carry", g1(cdiv((size_t)H * P * N, 256)), 256);
+        bind(e, 0, xbc), bind(e, 1, dt), bind(e, 2, wref(c, l->ssm_a, H * 4)), bind(e, 3, wref(c, l->ssm_d, H * 4)), bind(e, 4, sref(c->scan_cb));
+        bind(e, 5, sref(c->scan_cs)), bind(e, 6, sref(c->y, (size_t)t0 * E * 4)), bind_args(e, 7, sa);
+        run(c, e, "k_ssd_out", MTLSizeMake(pt, H, C), 256);
     }
 }
 
@@ -249,9 +290,13 @@ static void encode_forward(fh1_metal *c, id<MTLComputeCommandEncoder> e, int T, 
         run(c, e, "k_conv", g1(cdiv((size_t)T * Cd, 256)), 256);
         bind(e, 0, sref(c->zx)), bind(e, 1, sref(c->conv_state, conv_off)), bind_args(e, 2, ca);
         run(c, e, "k_conv_state", g1(cdiv(Cd, 256)), 256);
-        bind(e, 0, sref(c->xbc)), bind(e, 1, sref(c->dt)), bind(e, 2, wref(c, l->ssm_a, H * 4)), bind(e, 3, wref(c, l->ssm_d, H * 4));
-        bind(e, 4, sref(c->ssm_state, ssm_off)), bind(e, 5, sref(c->y)), bind_args(e, 6, scan_args{T, H, hp->ssm_head_dim, N, hp->n_group, E, Cd});
-        run_per_simdgroup(c, e, "k_scan", (size_t)H * hp->ssm_head_dim, 1, 8);
+        if (c->ssd && T >= SSD_MIN_T) {
+            scan_ssd(c, e, l, ssm_off, T);
+        } else {
+            bind(e, 0, sref(c->xbc)), bind(e, 1, sref(c->dt)), bind(e, 2, wref(c, l->ssm_a, H * 4)), bind(e, 3, wref(c, l->ssm_d, H * 4));
+            bind(e, 4, sref(c->ssm_state, ssm_off)), bind(e, 5, sref(c->y)), bind_args(e, 6, scan_args{T, H, hp->ssm_head_dim, N, hp->n_group, E, Cd});
+            run_per_simdgroup(c, e, "k_scan", (size_t)H * hp->ssm_head_dim, 1, 8);
+        }
         bind(e, 0, sref(c->y)), bind(e, 1, sref(c->zx)), bind(e, 2, wref(c, l->ssm_norm, E * 4));
         bind_args(e, 3, gate_args{Din, E, hp->n_group, hp->ssm_rms_norm, hp->norm_before_gate, hp->rms_eps});
         run(c, e, "k_gate", g1((size_t)T * hp->n_group), 256);

@@ -336,6 +336,215 @@ kernel void k_scan(device const float *xbc [[buffer(0)]], device const float *dt
         if (lane + 32 * i < a.N) S[lane + 32 * i] = s[i];
 }
 
+// Prefill scan in the chunked SSD form, as k_ssd_cb / k_ssd_state / k_scan_carry / k_ssd_out in
+// CUDA (the comment there gives the algebra): per chunk of SSD_Q tokens, C·Bᵀ, the chunk's own end
+// state, the chain of states, then y from the decayed intra-chunk product and the incoming state.
+// Each product is a 64×64 f32 tile per 256-thread threadgroup, 4×4 outputs a thread, k through
+// threadgroup memory 16 at a time. Opt-in here (FALCON_H1_METAL_SSD=1) until a Mac has run it.
+#define SSD_Q 64
+
+// one 16-deep slice of both operands of a tile, rows padded by 4 as in CUDA
+struct ssd_tile {
+    float a[16][68], b[16][68];
+};
+
+// Operands are functors (Metal has no lambdas): get(m, k) / get(k, n) reads the element (0 outside),
+// scale(…, v) scales it on the way into threadgroup memory; kfast: consecutive k are adjacent in
+// memory, so the reads coalesce.
+template <typename OA, typename OB>
+static void ssd_tile_mma(threadgroup ssd_tile &sm, thread float (&acc)[4][4], int K, OA oa, bool a_kfast, OB ob, bool b_kfast, ushort tid) {
+    const int tm = tid / 16, tn = tid % 16;
+    float ra[4] = {}, rb[4] = {};
+    for (int k0 = -16; k0 < K; k0 += 16) {
+        if (k0 >= 0) { // slice k0 into threadgroup memory
+            for (int j = 0; j < 4; j++) {
+                const int i = tid + 256 * j;
+                const int am = a_kfast ? i / 16 : i % 64, ak = a_kfast ? i % 16 : i / 64;
+                const int bn = b_kfast ? i / 16 : i % 64, bk = b_kfast ? i % 16 : i / 64;
+                sm.a[ak][am] = k0 + ak < K ? oa.scale(am, k0 + ak, ra[j]) : 0.0f;
+                sm.b[bk][bn] = k0 + bk < K ? ob.scale(k0 + bk, bn, rb[j]) : 0.0f;
+            }
+            threadgroup_barrier(mem_flags::mem_threadgroup);
+        }
+        if (k0 + 16 < K) // slice k0 + 16 into registers, in flight during the multiply-adds
+            for (int j = 0; j < 4; j++) {
+                const int i = tid + 256 * j;
+                const int am = a_kfast ? i / 16 : i % 64, ak = k0 + 16 + (a_kfast ? i % 16 : i / 64);
+                const int bn = b_kfast ? i / 16 : i % 64, bk = k0 + 16 + (b_kfast ? i % 16 : i / 64);
+                ra[j] = ak < K ? oa.get(am, ak) : 0.0f;
+                rb[j] = bk < K ? ob.get(bk, bn) : 0.0f;
+            }
+        if (k0 < 0) continue;
+        for (int k = 0; k < 16; k++) {
+            const float4 av = *(threadgroup const float4 *)&sm.a[k][4 * tm], bv = *(threadgroup const float4 *)&sm.b[k][4 * tn];
+            const float ar[4] = {av.x, av.y, av.z, av.w}, br[4] = {bv.x, bv.y, bv.z, bv.w};
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) acc[i][j] = fma(ar[i], br[j], acc[i][j]);
+        }
+        threadgroup_barrier(mem_flags::mem_threadgroup);
+    }
+}
+
+// A operand (m, k) = p[m·stride + k] for m < rows (C_l); ssd_op_rows_scaled also multiplies row m by s[m]
+struct ssd_op_rows {
+    device const float *p;
+    int stride, rows;
+    float get(int m, int k) const { return m < rows ? p[ulong(m) * stride + k] : 0.0f; }
+    float scale(int, int, float v) const { return v; }
+};
+struct ssd_op_rows_scaled {
+    device const float *p;
+    int stride, rows;
+    threadgroup const float *s;
+    float get(int m, int k) const { return m < rows ? p[ulong(m) * stride + k] : 0.0f; }
+    float scale(int m, int, float v) const { return s[m] * v; }
+};
+// B operand (k, n) = p[n·stride + k] for n < rows (B_s as (n, s); the state S[p] as (n, p))
+struct ssd_op_rows_t {
+    device const float *p;
+    int stride, rows;
+    float get(int k, int n) const { return n < rows ? p[ulong(n) * stride + k] : 0.0f; }
+    float scale(int, int, float v) const { return v; }
+};
+// B operand (k, n) = p[k·stride + n] for n < cols: k is the token (B_s[n], x_s[p])
+struct ssd_op_tokens {
+    device const float *p;
+    int stride, cols;
+    float get(int k, int n) const { return n < cols ? p[ulong(k) * stride + n] : 0.0f; }
+    float scale(int, int, float v) const { return v; }
+};
+// A operand (m, k) = w[k]·p[k·stride + m] for m < cols: x_s[p] weighted by exp(α_end − α_s)·Δ_s
+struct ssd_op_tokens_t {
+    device const float *p;
+    int stride, cols;
+    threadgroup const float *w;
+    float get(int m, int k) const { return m < cols ? p[ulong(k) * stride + m] : 0.0f; }
+    float scale(int, int k, float v) const { return w[k] * v; }
+};
+// A operand (l, s) = CB[l][s]·exp(α_l − α_s)·Δ_s for s ≤ l < q, else 0
+struct ssd_op_decayed {
+    device const float *cb;
+    int q;
+    threadgroup const float *alpha, *delta;
+    float get(int l, int s) const { return s <= l && l < q ? cb[l * SSD_Q + s] : 0.0f; }
+    float scale(int l, int s, float v) const { return s <= l ? v * exp(alpha[l] - alpha[s]) * delta[s] : 0.0f; }
+};
+
+// α and Δ of chunk c's q tokens for head h: simdgroup 0 scans Δ·A (lane i sums tokens 2i and 2i+1,
+// then a shuffle scan over the lanes), in the order of CUDA's ssd_chunk_alpha
+static int ssd_chunk_alpha(threadgroup float *alpha, threadgroup float *delta, device const float *dt, int c, int T, int H, int h, float Ah, ushort tid) {
+    const int t0 = c * SSD_Q, q = min(SSD_Q, T - t0);
+    if (tid < 32) {
+        const int lane = tid, i0 = 2 * lane;
+        const float d0 = i0 < q ? dt[ulong(t0 + i0) * H + h] : 0.0f, d1 = i0 + 1 < q ? dt[ulong(t0 + i0 + 1) * H + h] : 0.0f;
+        const float a0 = d0 * Ah, a1 = a0 + d1 * Ah;
+        float run = a1; // inclusive scan of the pair sums
+        for (ushort o = 1; o < 32; o <<= 1) {
+            const float v = simd_shuffle_up(run, o);
+            if (lane >= o) run += v;
+        }
+        float before = simd_shuffle_up(run, ushort(1));
+        if (lane == 0) before = 0.0f;
+        alpha[i0] = before + a0, alpha[i0 + 1] = before + a1;
+        delta[i0] = d0, delta[i0 + 1] = d1;
+    }
+    threadgroup_barrier(mem_flags::mem_threadgroup);
+    return q;
+}
+
+// grid (chunks, G): CB[c][g][l][s] = C_l·B_s
+kernel void k_ssd_cb(device const float *xbc [[buffer(0)]], device float *cb [[buffer(1)]], constant scan_args &a [[buffer(2)]],
+                     uint3 tg [[threadgroup_position_in_grid]], ushort tid [[thread_index_in_threadgroup]]) {
+    threadgroup ssd_tile sm;
+    const int c = int(tg.x), g = int(tg.y), t0 = c * SSD_Q, q = min(SSD_Q, a.T - t0);
+    device const float *Bm = xbc + ulong(t0) * a.Cd + a.E + g * a.N, *Cm = Bm + a.G * a.N;
+    float acc[4][4] = {};
+    ssd_tile_mma(sm, acc, a.N, ssd_op_rows{Cm, a.Cd, q}, true, ssd_op_rows_t{Bm, a.Cd, q}, true, tid);
+    device float *out = cb + (ulong(c) * a.G + g) * SSD_Q * SSD_Q;
+    const int tm = tid / 16, tn = tid % 16;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) out[(4 * tm + i) * SSD_Q + 4 * tn + j] = acc[i][j];
+}
+
+// grid (P tiles × N tiles, H, chunks): chunk c's own contribution to the state into cs[c] (plus
+// the decayed cache state for chunk 0), and its decay exp(α_end)
+kernel void k_ssd_state(device const float *xbc [[buffer(0)]], device const float *dt [[buffer(1)]], device const float *A [[buffer(2)]],
+                        device const float *state [[buffer(3)]], device float *cs [[buffer(4)]], device float *decay [[buffer(5)]],
+                        constant scan_args &a [[buffer(6)]], uint3 tg [[threadgroup_position_in_grid]], ushort tid [[thread_index_in_threadgroup]]) {
+    threadgroup ssd_tile sm;
+    threadgroup float alpha[SSD_Q], delta[SSD_Q], w[SSD_Q];
+    const int nt = (a.N + 63) / 64, p0 = int(tg.x) / nt * 64, n0 = int(tg.x) % nt * 64, h = int(tg.y), c = int(tg.z), g = h / (a.H / a.G);
+    const int q = ssd_chunk_alpha(alpha, delta, dt, c, a.T, a.H, h, A[h], tid);
+    const float aend = alpha[q - 1];
+    if (tid < SSD_Q) w[tid] = tid < q ? exp(aend - alpha[tid]) * delta[tid] : 0.0f;
+    threadgroup_barrier(mem_flags::mem_threadgroup);
+    device const float *xs = xbc + ulong(c) * SSD_Q * a.Cd;
+    float acc[4][4] = {};
+    ssd_tile_mma(sm, acc, q, ssd_op_tokens_t{xs + h * a.P + p0, a.Cd, a.P - p0, w}, false, ssd_op_tokens{xs + a.E + g * a.N + n0, a.Cd, a.N - n0}, false,
+                 tid);
+    const ulong hpn = ulong(a.H) * a.P * a.N;
+    const float dend = exp(aend);
+    const int tm = tid / 16, tn = tid % 16;
+    for (int i = 0; i < 4; i++) {
+        const int p = p0 + 4 * tm + i;
+        if (p >= a.P) break;
+        for (int j = 0; j < 4; j++) {
+            const int n = n0 + 4 * tn + j;
+            if (n >= a.N) break;
+            const ulong at = (ulong(h) * a.P + p) * a.N + n;
+            cs[c * hpn + at] = c == 0 ? acc[i][j] + dend * state[at] : acc[i][j];
+        }
+    }
+    if (tg.x == 0 && tid == 0) decay[ulong(c) * a.H + h] = dend;
+}
+
+// one thread per state element: walks the chunks in order, leaving each chunk's start state in
+// cs[c] (chunk 0's is the cache's) and the final state in the cache
+kernel void k_scan_carry(device float *cs [[buffer(0)]], device const float *decay [[buffer(1)]], device float *state [[buffer(2)]],
+                         constant carry_args &a [[buffer(3)]], uint i [[thread_position_in_grid]]) {
+    const ulong hpn = ulong(a.per_head) * a.H;
+    if (i >= hpn) return;
+    const int h = int(i / ulong(a.per_head));
+    float S = cs[i]; // end of chunk 0, which started from the cache's state
+    cs[i] = state[i];
+    for (int c = 1; c < a.C; c++) {
+        const float local = cs[c * hpn + i];
+        cs[c * hpn + i] = S;
+        S = local + decay[ulong(c) * a.H + h] * S;
+    }
+    state[i] = S;
+}
+
+// grid (P tiles, H, chunks): y of chunk c, head h, 64 channels; cs[c] holds the chunk's start state
+kernel void k_ssd_out(device const float *xbc [[buffer(0)]], device const float *dt [[buffer(1)]], device const float *A [[buffer(2)]],
+                      device const float *Dd [[buffer(3)]], device const float *cb [[buffer(4)]], device const float *cs [[buffer(5)]], device float *y [[buffer(6)]],
+                      constant scan_args &a [[buffer(7)]], uint3 tg [[threadgroup_position_in_grid]], ushort tid [[thread_index_in_threadgroup]]) {
+    threadgroup ssd_tile sm;
+    threadgroup float alpha[SSD_Q], delta[SSD_Q], ea[SSD_Q];
+    const int p0 = int(tg.x) * 64, h = int(tg.y), c = int(tg.z), g = h / (a.H / a.G);
+    const int q = ssd_chunk_alpha(alpha, delta, dt, c, a.T, a.H, h, A[h], tid);
+    if (tid < SSD_Q) ea[tid] = tid < q ? exp(alpha[tid]) : 0.0f;
+    threadgroup_barrier(mem_flags::mem_threadgroup);
+    device const float *xs = xbc + ulong(c) * SSD_Q * a.Cd, *CB = cb + (ulong(c) * a.G + g) * SSD_Q * SSD_Q;
+    device const float *S = cs + ulong(c) * a.H * a.P * a.N + ulong(h) * a.P * a.N;
+    float acc[4][4] = {};
+    // inside the chunk: (L ∘ CB)·(Δ·x)
+    ssd_tile_mma(sm, acc, q, ssd_op_decayed{CB, q, alpha, delta}, true, ssd_op_tokens{xs + h * a.P + p0, a.Cd, a.P - p0}, false, tid);
+    // the state entering the chunk: exp(α_l)·C_l·S
+    ssd_tile_mma(sm, acc, a.N, ssd_op_rows_scaled{xs + a.E + a.G * a.N + g * a.N, a.Cd, q, ea}, true, ssd_op_rows_t{S + ulong(p0) * a.N, a.N, a.P - p0}, true, tid);
+    const float Dh = Dd[h];
+    const int tm = tid / 16, tn = tid % 16;
+    for (int i = 0; i < 4; i++) {
+        const int l = 4 * tm + i;
+        if (l >= q) break;
+        for (int j = 0; j < 4; j++) {
+            const int p = p0 + 4 * tn + j;
+            if (p >= a.P) break;
+            y[ulong(c * SSD_Q + l) * a.E + h * a.P + p] = acc[i][j] + Dh * xs[ulong(l) * a.Cd + h * a.P + p];
+        }
+    }
+}
+
 // y ← y ⊙ silu(z), with or without the grouped RMSNorm before or after the gate; one
 // threadgroup per (token, group)
 kernel void k_gate(device float *y [[buffer(0)]], device const float *zx [[buffer(1)]], device const float *w [[buffer(2)]],

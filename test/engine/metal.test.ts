@@ -62,12 +62,18 @@ const onMac = process.platform === 'darwin';
 if (!onMac) console.log('metal.test: not macOS: the Metal fixture oracle is skipped (it runs in .github/workflows/macos.yml)');
 
 describe.skipIf(!onMac)('Metal backend on the GPU: every tiny-a/tiny-b case matches HF', () => {
-  for (const [model, type, bound] of [
-    ['tiny-a', 'f32', 2e-5],
-    ['tiny-b', 'f32', 2e-5],
-    ['tiny-a', 'bf16', 3e-3],
+  // each case with the prefill scan as the recurrence (default) and in the SSD form (opt-in, FALCON_H1_METAL_SSD=1:
+  // the long cases, 208 and 306 tokens, take it)
+  for (const [model, type, bound, ssd] of [
+    ['tiny-a', 'f32', 2e-5, ''],
+    ['tiny-b', 'f32', 2e-5, ''],
+    ['tiny-a', 'bf16', 3e-3, ''],
+    ['tiny-a', 'f32', 2e-5, '1'],
+    ['tiny-b', 'f32', 2e-5, '1'],
   ] as const) {
-    it(`${model} ${type}: prefill, token-by-token decode and uneven chunks within ${bound} of the logit scale`, async () => {
+    it(`${model} ${type}${ssd ? ', SSD prefill scan' : ''}: prefill, token-by-token decode and uneven chunks within ${bound} of the logit scale`, async () => {
+      if (ssd) process.env.FALCON_H1_METAL_SSD = ssd;
+      else delete process.env.FALCON_H1_METAL_SSD;
       const m = await Model.load(await convertedFixture(model, type));
       for (const c of referenceCases(model)) {
         const ref = readLogits(model, c.logits_file);
@@ -92,6 +98,7 @@ describe.skipIf(!onMac)('Metal backend on the GPU: every tiny-a/tiny-b case matc
         ctx.free();
       }
       m.free();
+      delete process.env.FALCON_H1_METAL_SSD;
     });
   }
 });
