@@ -956,7 +956,7 @@ __global__ void k_scan_carry(float *__restrict__ cs, const float *__restrict__ d
 // sc(m, k, v), the factor applied on the way into shared memory (split so the load's wait falls
 // after the multiply-adds). kfast says whether consecutive k (rather than m / n) are adjacent in
 // memory, so the loads coalesce.
-struct ssd_tile {
+struct __align__(16) ssd_tile { // 16-byte aligned: the tiles are read as float4
     float a[16][68], b[16][68]; // rows padded by 4: the k-fast stores spread over the banks
 };
 template <typename LA, typename SA, typename LB, typename SB>

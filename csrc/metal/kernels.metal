@@ -343,8 +343,9 @@ kernel void k_scan(device const float *xbc [[buffer(0)]], device const float *dt
 // threadgroup memory 16 at a time. Opt-in here (FALCON_H1_METAL_SSD=1) until a Mac has run it.
 #define SSD_Q 64
 
-// one 16-deep slice of both operands of a tile, rows padded by 4 as in CUDA
-struct ssd_tile {
+// one 16-deep slice of both operands of a tile, rows padded by 4 as in CUDA; 16-byte aligned for
+// the float4 reads
+struct alignas(16) ssd_tile {
     float a[16][68], b[16][68];
 };
 
