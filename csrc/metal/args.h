@@ -44,6 +44,9 @@ typedef struct {
     int T, H, P, N, G, E, Cd;
 } scan_args;
 
+/* the SSD prefill scan's chunk length in tokens: the kernels' tiles and the host's buffer sizes */
+#define SSD_Q 64
+
 /* k_scan_carry: C chunks of H heads' per_head state elements each */
 typedef struct {
     int C, H, per_head;

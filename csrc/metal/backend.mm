@@ -31,9 +31,9 @@ const char *kKernels[] = {"k_matmul", "k_gemv16", "k_gemv_quant", "k_embed", "k_
                           "k_scan", "k_ssd_cb", "k_ssd_state", "k_scan_carry", "k_ssd_out", "k_gate", "k_attn", "k_residual2", "k_swiglu",
                           "k_residual1", "k_scale", "k_argmax"};
 
-// the SSD prefill scan (kernels.metal): chunks of SSD_Q tokens, from SSD_MIN_T tokens on, at most
-// SSD_CHUNKS chunks a launch group (the states buffer's size); its tiles need 256-thread threadgroups
-constexpr int SSD_Q = 64, SSD_MIN_T = 128, SSD_CHUNKS = 32;
+// the SSD prefill scan (kernels.metal): chunks of SSD_Q tokens (args.h), from SSD_MIN_T tokens on, at
+// most SSD_CHUNKS chunks a launch group (the states buffer's size); its tiles need 256-thread threadgroups
+constexpr int SSD_MIN_T = 128, SSD_CHUNKS = 32;
 
 // kernels.metal with args.h pasted in (a runtime-compiled library cannot resolve includes)
 std::string read_file(const std::string &path) {

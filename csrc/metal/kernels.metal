@@ -340,8 +340,8 @@ kernel void k_scan(device const float *xbc [[buffer(0)]], device const float *dt
 // CUDA (the comment there gives the algebra): per chunk of SSD_Q tokens, C·Bᵀ, the chunk's own end
 // state, the chain of states, then y from the decayed intra-chunk product and the incoming state.
 // Each product is a 64×64 f32 tile per 256-thread threadgroup, 4×4 outputs a thread, k through
-// threadgroup memory 16 at a time. Opt-in here (FALCON_H1_METAL_SSD=1) until a Mac has run it.
-#define SSD_Q 64
+// threadgroup memory 16 at a time (SSD_Q: args.h). Opt-in here (FALCON_H1_METAL_SSD=1) until a Mac
+// has run it.
 
 // one 16-deep slice of both operands of a tile, rows padded by 4 as in CUDA; 16-byte aligned for
 // the float4 reads
