@@ -72,8 +72,8 @@ struct shard {
     // prefill on tensor cores (TC_*): activations, and weights that are not BF16, are split
     // into bf16 hi (+ lo) here first
     float *scan_cs, *scan_decay; // chunked prefill scans: [chunks][H·P·N] states, [chunks][H] decays
-    float *scan_cb;              // SSD form: [chunks][G][SSD_Q][SSD_Q] products C_l·B_s
-    bool ssd;                    // FALCON_H1_CUDA_SSD=0: prefill scan as the chunked recurrence (k_scan_tiled) instead
+    float *scan_cb;              // SSD form: [chunks][G][SSD_Q][SSD_Q] products C_l·B_s; null: the chunked recurrence only
+                                 // (FALCON_H1_CUDA_SSD=0, or batches too short for it)
     int tc_mode;
     bool wgmma; // Hopper: the warpgroup-MMA kernel for T >= 64
     __nv_bfloat16 *x_hi, *x_lo;
@@ -2596,11 +2596,11 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
         c->aq_cols = (int)((std::max({D, (size_t)hp->d_inner, (size_t)hp->n_ff, qd}) + 255) / 256 * 256);
         ok = dalloc(c, &c->aq8, 4 * (size_t)c->aq_cols, err, err_len) && dalloc(c, &c->as, 4 * (size_t)c->aq_cols / 32 * sizeof(act_scale), err, err_len);
     }
-    c->ssd = getenv_on("FALCON_H1_CUDA_SSD");
     if (ok && nl > 0 && B >= 128) { // the chunked prefill scans: end states of up to SSD_CHUNKS or SCAN_CHUNKS chunks
-        const size_t nc = c->ssd ? std::min<size_t>(SSD_CHUNKS, (B + SSD_Q - 1) / SSD_Q) : SCAN_CHUNKS;
+        const bool ssd = getenv_on("FALCON_H1_CUDA_SSD");
+        const size_t nc = ssd ? std::min<size_t>(SSD_CHUNKS, (B + SSD_Q - 1) / SSD_Q) : SCAN_CHUNKS;
         ok = dalloc(c, &c->scan_cs, nc * hp->d_inner * hp->d_state * 4, err, err_len) && dalloc(c, &c->scan_decay, nc * hp->ssm_n_head * 4, err, err_len) &&
-             (!c->ssd || dalloc(c, &c->scan_cb, nc * hp->n_group * SSD_Q * SSD_Q * 4, err, err_len));
+             (!ssd || dalloc(c, &c->scan_cb, nc * hp->n_group * SSD_Q * SSD_Q * 4, err, err_len));
     }
     if (ok && head)
         ok = dalloc(c, &c->logits, B * (size_t)hp->n_vocab * 4, err, err_len) && dalloc(c, &c->s_work, (size_t)hp->n_vocab * 4, err, err_len) &&
@@ -2943,7 +2943,7 @@ static void scan(shard *c, float *ssm_state, int T, int li) {
     const fh1_hparams *hp = &c->m->hp;
     const dlayer &l = c->L[li];
     const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, G = hp->n_group, E = hp->d_inner, Cd = hp->conv_dim;
-    if (T >= SSD_MIN_T && c->ssd && c->scan_cb) {
+    if (T >= SSD_MIN_T && c->scan_cb) {
         scan_ssd(c, l, ssm_state, T);
         return;
     }
