@@ -64,9 +64,9 @@ static float scan_token_inputs(const fh1_context *c, const fh1_layer *l, int t, 
     return expf(delta * l->ssm_a[h]);
 }
 
-/* Prefill of head h through the ISA's ssm_scan_rows, FH1_SCAN_TB tokens a call; 0 (nothing
- * done) when it lacks this state size. dtB: this thread's [FH1_SCAN_TB][N] scratch. */
-static int scan_rows_head(fh1_context *c, const fh1_layer *l, float *S, int h, int g, int T, float *dtB) {
+/* Prefill of head h through the ISA's ssm_scan_rows (which takes this state size), FH1_SCAN_TB
+ * tokens a call. dtB: this thread's [FH1_SCAN_TB][N] scratch. */
+static void scan_rows_head(fh1_context *c, const fh1_layer *l, float *S, int h, int g, int T, float *dtB) {
     const fh1_hparams *hp = &c->model->hp;
     const int P = hp->ssm_head_dim, N = hp->d_state, E = hp->d_inner, Cd = hp->conv_dim;
     for (int t0 = 0; t0 < T; t0 += FH1_SCAN_TB) {
@@ -74,11 +74,8 @@ static int scan_rows_head(fh1_context *c, const fh1_layer *l, float *S, int h, i
         float dA[FH1_SCAN_TB];
         for (int t = 0; t < n; t++) dA[t] = scan_token_inputs(c, l, t0 + t, h, g, dtB + (size_t)t * N);
         const float *xbc = c->xbc + (size_t)t0 * Cd;
-        /* the answer depends on N alone: the first call either takes the head or leaves it whole */
-        if (!c->simd->ssm_scan_rows(S, P, N, n, dtB, xbc + E + hp->n_group * N + g * N, Cd, xbc + h * P, Cd, dA, l->ssm_d[h], c->y + (size_t)t0 * E + h * P, E))
-            return 0;
+        c->simd->ssm_scan_rows(S, P, N, n, dtB, xbc + E + hp->n_group * N + g * N, Cd, xbc + h * P, Cd, dA, l->ssm_d[h], c->y + (size_t)t0 * E + h * P, E);
     }
-    return 1;
 }
 
 /* Mamba-2 recurrence (spec §4.4) for this thread's heads over the T tokens of the ubatch. */
@@ -87,12 +84,17 @@ static void ssm_scan(fh1_context *c, const fh1_layer *l, float *state, int T, in
     const int H = hp->ssm_n_head, P = hp->ssm_head_dim, N = hp->d_state, E = hp->d_inner, Cd = hp->conv_dim;
     const int heads_per_group = H / hp->n_group;
     float *dtB = c->dtB + (size_t)ith * FH1_SCAN_TB * N;
+    /* several tokens: the state rows in registers where the ISA has a kernel for this state size */
+    const int rows = T > 1 && c->simd->ssm_scan_rows && c->simd->ssm_scan_rows(NULL, P, N, 0, NULL, NULL, 0, NULL, 0, NULL, 0.0f, NULL, 0);
     int h0, h1;
     fh1_split(H, ith, nth, &h0, &h1);
     for (int h = h0; h < h1; h++) {
         const int g = h / heads_per_group;
         float *S = state + (size_t)h * P * N;
-        if (T > 1 && c->simd->ssm_scan_rows && scan_rows_head(c, l, S, h, g, T, dtB)) continue;
+        if (rows) {
+            scan_rows_head(c, l, S, h, g, T, dtB);
+            continue;
+        }
         for (int t = 0; t < T; t++) {
             const float *xbc = c->xbc + (size_t)t * Cd;
             const float *x = xbc + h * P;

@@ -29,7 +29,8 @@ typedef struct {
     /* Prefill: ssm_row for every row p of one head's state S[P][N] over T ≤ FH1_SCAN_TB tokens, the
      * state rows held in registers across the tokens. Token t reads dtB + t·N, C + t·ldc, x + t·ldx
      * (x[p]) and dA[t] and writes y[t·ldy + p] = ssm_row(...) + D·x[p], with ssm_row's arithmetic.
-     * NULL, or returning 0 (state sizes it lacks): use ssm_row. */
+     * NULL, or returning 0 (state sizes it lacks): use ssm_row. With S == NULL it only answers
+     * whether it takes N, touching nothing. */
     int (*ssm_scan_rows)(float *S, int P, int N, int T, const float *dtB, const float *C, size_t ldc, const float *x, size_t ldx, const float *dA,
                          float D, float *y, size_t ldy);
 } fh1_simd;

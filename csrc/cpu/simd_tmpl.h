@@ -551,17 +551,16 @@ SCAN_ROWS_FN(SUF(scan_rows_128x1), 8, 1)
 SCAN_ROWS_FN(SUF(scan_rows_256x1), 16, 1)
 static FH1_TARGET int SUF(ssm_scan_rows)(float *S, int P, int N, int T, const float *dtB, const float *C, size_t ldc, const float *x, size_t ldx,
                                          const float *dA, float D, float *y, size_t ldy) {
+    if (N != 128 && N != 256) return 0;
+    if (!S) return 1;
     if (N == 128) {
         int p = 0;
         for (; p + 2 <= P; p += 2) SUF(scan_rows_128x2)(S, N, T, dtB, C, ldc, x, ldx, dA, D, y, ldy, p);
         if (p < P) SUF(scan_rows_128x1)(S, N, T, dtB, C, ldc, x, ldx, dA, D, y, ldy, p);
         return 1;
     }
-    if (N == 256) {
-        for (int p = 0; p < P; p++) SUF(scan_rows_256x1)(S, N, T, dtB, C, ldc, x, ldx, dA, D, y, ldy, p);
-        return 1;
-    }
-    return 0;
+    for (int p = 0; p < P; p++) SUF(scan_rows_256x1)(S, N, T, dtB, C, ldc, x, ldx, dA, D, y, ldy, p);
+    return 1;
 }
 #define SSM_SCAN_ROWS SUF(ssm_scan_rows)
 #else

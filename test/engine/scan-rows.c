@@ -49,5 +49,9 @@ int main(void) {
     float s = 0, v = 0, y = 0, dA = 1;
     const int other = k->ssm_scan_rows(&s, 1, 64, 1, &v, &v, 64, &v, 1, &dA, 0, &y, 1);
     printf("%s N=64: %s\n", other ? "FAIL" : "ok", other ? "taken, but there is no kernel for it" : "left to ssm_row");
-    return bad || other;
+    /* the probe (S == NULL) says the same without touching anything */
+    const int probe = k->ssm_scan_rows(NULL, 64, 128, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0) && k->ssm_scan_rows(NULL, 64, 256, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0) &&
+                      !k->ssm_scan_rows(NULL, 64, 64, 0, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
+    printf("%s probe: takes N=128 and N=256, not N=64\n", probe ? "ok" : "FAIL");
+    return bad || other || !probe;
 }
