@@ -79,8 +79,9 @@ struct fh1_metal {
     std::unordered_map<const void *, id<MTLBuffer>> copies;
     id<MTLBuffer> k_cache, v_cache, conv_state, ssm_state;
     id<MTLBuffer> tok, x, u, us, ua, zx, xbc, dt, y, q, k, v, att, so, ao, g, up, fo, hin, logits, token, dummy;
-    id<MTLBuffer> scan_cs, scan_decay, scan_cb; // SSD scan: chunk states, chunk decays, C·Bᵀ per chunk and group
-    bool ssd;                                   // FALCON_H1_METAL_SSD=1 (opt-in until a Mac has run it)
+    // SSD scan (FALCON_H1_METAL_SSD=1, opt-in until a Mac has run it): chunk states, chunk decays,
+    // C·Bᵀ per chunk and group; scan_cb nil: the recurrence only
+    id<MTLBuffer> scan_cs, scan_decay, scan_cb;
     int last_rows;
 };
 
@@ -211,16 +212,16 @@ extern "C" fh1_metal *fh1_metal_new(const fh1_model *m, int n_ctx, int n_batch, 
                 delete c;
                 return nullptr;
             }
-        const char *ssd = getenv("FALCON_H1_METAL_SSD");
-        c->ssd = ssd && !strcmp(ssd, "1") && B >= (size_t)SSD_MIN_T;
+        const char *ssd_env = getenv("FALCON_H1_METAL_SSD");
+        bool ssd = ssd_env && !strcmp(ssd_env, "1") && B >= (size_t)SSD_MIN_T;
         for (const char *k : {"k_ssd_cb", "k_ssd_state", "k_scan_carry", "k_ssd_out"})
-            if (c->pipes[k].maxTotalThreadsPerThreadgroup < 256) c->ssd = false;
-        if (c->ssd) {
+            if (c->pipes[k].maxTotalThreadsPerThreadgroup < 256) ssd = false;
+        if (ssd) {
             const size_t nc = MIN((size_t)SSD_CHUNKS, cdiv(B, SSD_Q));
             c->scan_cs = buf(nc * hp->d_inner * hp->d_state * 4);
             c->scan_decay = buf(nc * hp->ssm_n_head * 4);
             c->scan_cb = buf(nc * hp->n_group * SSD_Q * SSD_Q * 4);
-            c->ssd = c->scan_cs && c->scan_decay && c->scan_cb; // else the recurrence, which needs no scratch
+            if (!c->scan_cs || !c->scan_decay) c->scan_cb = nil; // then the recurrence, which needs no scratch
         }
         memset(c->conv_state.contents, 0, c->conv_state.length);
         memset(c->ssm_state.contents, 0, c->ssm_state.length);
@@ -290,7 +291,7 @@ static void encode_forward(fh1_metal *c, id<MTLComputeCommandEncoder> e, int T, 
         run(c, e, "k_conv", g1(cdiv((size_t)T * Cd, 256)), 256);
         bind(e, 0, sref(c->zx)), bind(e, 1, sref(c->conv_state, conv_off)), bind_args(e, 2, ca);
         run(c, e, "k_conv_state", g1(cdiv(Cd, 256)), 256);
-        if (c->ssd && T >= SSD_MIN_T) {
+        if (c->scan_cb && T >= SSD_MIN_T) {
             scan_ssd(c, e, l, ssm_off, T);
         } else {
             bind(e, 0, sref(c->xbc)), bind(e, 1, sref(c->dt)), bind(e, 2, wref(c, l->ssm_a, H * 4)), bind(e, 3, wref(c, l->ssm_d, H * 4));
