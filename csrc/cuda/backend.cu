@@ -1174,15 +1174,25 @@ __global__ void __launch_bounds__(1024) k_gate(float *y, const float *zx, int Di
 // its 8 warps take interleaved groups of 4 keys (4 loads in flight per warp), lanes split the head
 // dimension, and the 8 partial softmax states are merged at the end (flash-decoding style).
 #define ATT_WARPS 8
-#define ATT_SPLIT_KEYS 128 // keys per split block in decode
+#define ATT_SPLIT_KEYS 128 // keys per split block in decode from 4096 keys on
 #define ATT_MAX_SPLITS 64
 __device__ __forceinline__ float kvload(const void *p, size_t i, int f16) { return f16 ? __half2float(((const __half *)p)[i]) : ((const float *)p)[i]; }
 
 // With nsplit > 1 (decode, T == 1) block (j, split) takes only keys [split·chunk, (split+1)·chunk) and
 // writes its partial (max, sum, unnormalised output) to part; k_attn_merge then combines the splits,
 // so a long context spreads over the whole GPU instead of one block per head.
+// Splits a decode attention over n keys wants: 32 keys a split (one step of 4 keys for each of
+// a block's 8 warps) up to 32 splits, then 32 splits up to 4096 keys, then ATT_SPLIT_KEYS keys a
+// split up to ATT_MAX_SPLITS. H200, BF16 decode (bench/README.md): 32 keys a split at every depth
+// against 128: tg128 (depth 512) 7B 161.2 -> 172.6 t/s, 0.5B 588 -> 698 (the attention had been a
+// chain of 4 dependent K/V round trips a warp); at depth 4096 (64 splits of 64 keys against 32 of
+// 128) the 7B lost 156.2 -> 148.2, hence 128 keys a split from there on, as before.
+__host__ __device__ __forceinline__ int att_split_want(int n) {
+    const int fine = (n + 31) / 32, coarse = (n + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS;
+    return min(ATT_MAX_SPLITS, max(coarse, min(32, fine)));
+}
 // splits used for n_all keys when the grid has room for `cap` (the rest of the grid returns)
-__device__ __forceinline__ int att_splits(int n_all, int cap) { return cap > 1 ? min(cap, (n_all + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : 1; }
+__device__ __forceinline__ int att_splits(int n_all, int cap) { return cap > 1 ? min(cap, att_split_want(n_all)) : 1; }
 
 template <int PER>
 __device__ __forceinline__ void attn_body(int bid, const float *q, const void *kc, const void *vc, float *out, int T, const int *dpos, int nh, int nkv, int dh, int n_ctx, int layer, int kv_f16, int nsplit, float *part) {
@@ -2995,7 +3005,7 @@ static decltype(&k_attn<0>) attn_kernel(int dh) {
 // splits of one decode token's keys (T == 1): 0 = one block per head, no merge
 static int decode_attn_splits(const shard *c, int pos0, bool graph) {
     if (!graph && pos0 + 1 <= 2 * ATT_SPLIT_KEYS) return 0;
-    return graph ? min(ATT_MAX_SPLITS, (c->n_ctx + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS) : min(ATT_MAX_SPLITS, (pos0 + ATT_SPLIT_KEYS) / ATT_SPLIT_KEYS);
+    return att_split_want(graph ? c->n_ctx : pos0 + 1); // the graph's grid: the most any depth of the context wants
 }
 static void attention(shard *c, int T, int pos0, bool graph, int li) {
     const fh1_hparams *hp = &c->m->hp;
