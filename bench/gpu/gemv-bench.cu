@@ -8,6 +8,7 @@
 //
 //   nvcc -O3 -std=c++17 -arch=sm_90a -o /tmp/gemv-bench bench/gpu/gemv-bench.cu && /tmp/gemv-bench 7b
 #include "../../csrc/cuda/backend.cu"
+#include "copy-bw.cuh"
 
 namespace {
 
@@ -129,26 +130,7 @@ int main(int argc, char **argv) {
     }
     cudaDeviceProp prop;
     CHECK(cudaGetDeviceProperties(&prop, 0));
-    // the copy bandwidth, as bench/gpu/bw.cu measures it: the roofline of every line below
-    double bw;
-    {
-        const size_t n = 2ull << 30;
-        void *a, *b;
-        CHECK(cudaMalloc(&a, n));
-        CHECK(cudaMalloc(&b, n));
-        CHECK(cudaMemset(a, 1, n));
-        cudaEvent_t s, e;
-        cudaEventCreate(&s), cudaEventCreate(&e);
-        cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice);
-        cudaEventRecord(s);
-        for (int i = 0; i < 5; i++) cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice);
-        cudaEventRecord(e);
-        cudaEventSynchronize(e);
-        float ms;
-        cudaEventElapsedTime(&ms, s, e);
-        bw = 2.0 * 5 * n / (ms / 1e3);
-        cudaFree(a), cudaFree(b);
-    }
+    const double bw = hbm_copy_bw(); // the roofline of every line below
     printf("%s, %s shapes, HBM copy %.0f GB/s; BF16 weights, R rows a block, NW warps a block, U loads in flight per row and lane\n", prop.name, m->name, bw / 1e9);
     const size_t ring = 256u << 20;
     const int D = m->D, F = m->F;

@@ -1176,6 +1176,8 @@ __global__ void __launch_bounds__(1024) k_gate(float *y, const float *zx, int Di
 #define ATT_WARPS 8
 #define ATT_SPLIT_KEYS 128 // keys per split block in decode from 4096 keys on
 #define ATT_MAX_SPLITS 64
+#define ATT_FINE_KEYS 32   // keys per split block up to ATT_FINE_SPLITS splits (see att_split_want)
+#define ATT_FINE_SPLITS 32
 __device__ __forceinline__ float kvload(const void *p, size_t i, int f16) { return f16 ? __half2float(((const __half *)p)[i]) : ((const float *)p)[i]; }
 
 // With nsplit > 1 (decode, T == 1) block (j, split) takes only keys [split·chunk, (split+1)·chunk) and
@@ -1188,8 +1190,8 @@ __device__ __forceinline__ float kvload(const void *p, size_t i, int f16) { retu
 // chain of 4 dependent K/V round trips a warp); at depth 4096 (64 splits of 64 keys against 32 of
 // 128) the 7B lost 156.2 -> 148.2, hence 128 keys a split from there on, as before.
 __host__ __device__ __forceinline__ int att_split_want(int n) {
-    const int fine = (n + 31) / 32, coarse = (n + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS;
-    return min(ATT_MAX_SPLITS, max(coarse, min(32, fine)));
+    const int fine = (n + ATT_FINE_KEYS - 1) / ATT_FINE_KEYS, coarse = (n + ATT_SPLIT_KEYS - 1) / ATT_SPLIT_KEYS;
+    return min(ATT_MAX_SPLITS, max(coarse, min(ATT_FINE_SPLITS, fine)));
 }
 // splits used for n_all keys when the grid has room for `cap` (the rest of the grid returns)
 __device__ __forceinline__ int att_splits(int n_all, int cap) { return cap > 1 ? min(cap, att_split_want(n_all)) : 1; }
@@ -3004,7 +3006,7 @@ static decltype(&k_attn<0>) attn_kernel(int dh) {
 }
 // splits of one decode token's keys (T == 1): 0 = one block per head, no merge
 static int decode_attn_splits(const shard *c, int pos0, bool graph) {
-    if (!graph && pos0 + 1 <= 2 * ATT_SPLIT_KEYS) return 0;
+    if (!graph && pos0 + 1 <= 2 * ATT_SPLIT_KEYS) return 0; // without a graph, up to 256 keys: one block a head, no merge launch
     return att_split_want(graph ? c->n_ctx : pos0 + 1); // the graph's grid: the most any depth of the context wants
 }
 static void attention(shard *c, int T, int pos0, bool graph, int li) {
