@@ -101,8 +101,8 @@ template <int NW, int U> double time_swiglu(const weights &gate, const weights &
     return time_us([&](int i) { k_gemv_swiglu<NW, U, true><<<gate.rows, 32 * NW>>>(gate.at(i), up.at(i), x, h, nullptr, nullptr, 1.0f, row_norm{g, 1e-5f, 1.0f}); });
 }
 
-template <int NW> double time_out_pair(const weights &so, const weights &wo, const float *ys, const float *ya, float *x) {
-    return time_us([&](int i) { k_gemv_out_pair<NW><<<(so.rows + GEMV_ROWS - 1) / GEMV_ROWS, 32 * NW>>>(so.at(i), ys, nullptr, 1.0f, wo.at(i), ya, nullptr, 1.0f, x); });
+template <int NW, int U = 1> double time_out_pair(const weights &so, const weights &wo, const float *ys, const float *ya, float *x) {
+    return time_us([&](int i) { k_gemv_out_pair<NW, U><<<(so.rows + GEMV_ROWS - 1) / GEMV_ROWS, 32 * NW>>>(so.at(i), ys, nullptr, 1.0f, wo.at(i), ya, nullptr, 1.0f, x); });
 }
 
 void report(const char *what, size_t bytes, const std::vector<result> &rs, int layers, double bw, double *dflt_sum, double *best_sum) {
@@ -155,14 +155,21 @@ int main(int argc, char **argv) {
             {"R1 NW8 U2", time_set<1, 8, 2, true>(in, x, g, y, nullptr)}},
            m->layers, bw, &dflt, &best);
     report("out_proj + o_proj pair (+ residual)", ssm_out.bytes() + wo.bytes(),
-           {{"R2 NW4", time_out_pair<4>(ssm_out, wo, x, x, xr)}, {"R2 NW8", time_out_pair<8>(ssm_out, wo, x, x, xr)}, {"R2 NW16", time_out_pair<16>(ssm_out, wo, x, x, xr)}},
+           {{"R2 NW4 U1", time_out_pair<4>(ssm_out, wo, x, x, xr)},
+            {"R2 NW4 U2", time_out_pair<4, 2>(ssm_out, wo, x, x, xr)},
+            {"R2 NW8 U1", time_out_pair<8>(ssm_out, wo, x, x, xr)},
+            {"R2 NW8 U2", time_out_pair<8, 2>(ssm_out, wo, x, x, xr)},
+            {"R2 NW16 U1", time_out_pair<16>(ssm_out, wo, x, x, xr)}},
            m->layers, bw, &dflt, &best);
     report("gate + up, SwiGLU (norm folded)", gate.bytes() + up.bytes(),
            {{"NW4 U1", time_swiglu<4, 1>(gate, up, x, g, y)},
             {"NW4 U2", time_swiglu<4, 2>(gate, up, x, g, y)},
             {"NW8 U1", time_swiglu<8, 1>(gate, up, x, g, y)},
             {"NW8 U2", time_swiglu<8, 2>(gate, up, x, g, y)},
-            {"NW2 U2", time_swiglu<2, 2>(gate, up, x, g, y)}},
+            {"NW2 U1", time_swiglu<2, 1>(gate, up, x, g, y)},
+            {"NW2 U2", time_swiglu<2, 2>(gate, up, x, g, y)},
+            {"NW1 U2", time_swiglu<1, 2>(gate, up, x, g, y)},
+            {"NW1 U4", time_swiglu<1, 4>(gate, up, x, g, y)}},
            m->layers, bw, &dflt, &best);
     const std::vector<const weights *> dn = {&down};
     report("down (+ residual)", down.bytes(),
@@ -173,6 +180,8 @@ int main(int argc, char **argv) {
             {"R2 NW8 U2", time_set<2, 8, 2, false>(dn, x, g, xr, b)},
             {"R1 NW8 U2", time_set<1, 8, 2, false>(dn, x, g, xr, b)},
             {"R1 NW16 U1", time_set<1, 16, 1, false>(dn, x, g, xr, b)},
+            {"R2 NW16 U1", time_set<2, 16, 1, false>(dn, x, g, xr, b)},
+            {"R4 NW4 U2", time_set<4, 4, 2, false>(dn, x, g, xr, b)},
             {"R4 NW8 U1", time_set<4, 8, 1, false>(dn, x, g, xr, b)}},
            m->layers, bw, &dflt, &best);
     printf("GEMVs of all %d layers: %.2f ms a token at the default shapes, %.2f ms at the best shape of each\n", m->layers, dflt / 1e3, best / 1e3);

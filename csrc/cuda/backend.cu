@@ -85,7 +85,7 @@ struct shard {
     cudaEvent_t done; // the next part's stream waits on it before copying x
     int32_t *io, *h_io; // [pos0, tokens...] on the device and its pinned staging copy
     cudaGraphExec_t decode_graph, sample_graph;
-    bool graphs, fused_decode, att_tiled; // FALCON_H1_CUDA_GRAPH / _FUSED / _ATT_TILED (all on by default)
+    bool graphs, fused_decode, att_tiled, att_mma; // FALCON_H1_CUDA_GRAPH / _FUSED / _ATT_TILED / _ATT_MMA (all on by default)
     // programmatic dependent launch in decode (Hopper, FALCON_H1_PDL): pdl = allowed here; pdl_on
     // while enqueue_decode runs; pdl_next = the next launch may start during this one's tail
     bool pdl, pdl_on, pdl_next;
@@ -102,6 +102,7 @@ struct shard {
     const float *preq[4];
     int npreq;
     int gemv_r, gemv_w, gemv_bps, gemv_u, gemv_swiglu; // decode GEMV shape: 16-bit rows per block, warps per block, resident blocks per SM (0: one block per row group), loads in flight per row
+    int dec_shape[4]; // the fused decode path's launch shapes: in-projections, out pair, gate/up, down (indices into the DEC_* tables)
     __nv_bfloat16 *w_hi, *w_lo;
     // GPU sampling (head part): arguments in, token out, a penalised copy of the logits row
     fh1_gpu_sample *s_in, *h_s_in;
@@ -116,6 +117,8 @@ struct shard {
     };
     std::vector<mark> prof;
 };
+
+static void dec_shapes_from_env(int *shape); // FALCON_H1_CUDA_DEC_SHAPE, see DEC_IN
 
 struct fh1_cuda {
     const fh1_model *m;
@@ -1698,13 +1701,13 @@ __global__ void __launch_bounds__(32 * NW) k_gemv_set(gemv_set s) {
 // decode with FALCON_H1_CUDA_FUSE_NORM: out_proj row r (on the gated SSM output) and o_proj row r
 // (on the attention output) in one block, summed into the residual stream with k_dec_residual2's
 // arithmetic: x[r] += (s + bs)·ms + (a + ba)·ma
-template <int NW>
+template <int NW, int U = 1>
 __global__ void __launch_bounds__(32 * NW) k_gemv_out_pair(dmat Ws, const float *ys, const float *bs, float ms, dmat Wa, const float *ya, const float *ba, float ma, float *x) {
     __shared__ float s1[GEMV_ROWS], s2[GEMV_ROWS];
     const int r0 = blockIdx.x * GEMV_ROWS;
     pdl_start();
-    gemv16_rows<GEMV_ROWS, NW, 1>(Ws, ys, nullptr, r0, &s1);
-    gemv16_rows<GEMV_ROWS, NW, 1>(Wa, ya, nullptr, r0, &s2);
+    gemv16_rows<GEMV_ROWS, NW, U>(Ws, ys, nullptr, r0, &s1);
+    gemv16_rows<GEMV_ROWS, NW, U>(Wa, ya, nullptr, r0, &s2);
     if ((int)threadIdx.x < min(GEMV_ROWS, Ws.rows - r0)) {
         const int r = r0 + threadIdx.x;
         const float sv = (s1[threadIdx.x] + (bs ? bs[r] : 0.0f)) * ms;
@@ -2141,6 +2144,132 @@ __device__ inline void mma_bf16(float c[4], const unsigned a[4], unsigned b0, un
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// ---- prefill attention on tensor cores ------------------------------------------------------
+// With an f16 KV cache and head size DH = 64 or 128: FlashAttention-2's schedule on mma.sync
+// m16n8k16 (f16 operands, f32 accumulators). A block of 4 warps takes AMQ = 64 queries of one head
+// (16 a warp, Q kept in registers as A fragments); per step of AMK = 64 keys it stages the K and V
+// rows in shared memory, computes S = Q·Kᵀ, runs the online softmax on the accumulators and feeds
+// P back as A fragments of P·V (V's B fragments through ldmatrix.trans). Q is scaled by
+// log2(e)/sqrt(dh) before it is rounded to f16, so the softmax is exp2; P is rounded to f16 as
+// the keys and values already are. Default tensor-core mode only (TC_BF16, whose GEMMs round the
+// activations to bf16, coarser than this); FALCON_H1_CUDA_ATT_MMA=0 keeps k_attn_tiled (f32 throughout).
+#define AMQ 64
+#define AMK 64
+template <int DH> __host__ __device__ constexpr int att_mma_smem() { return 2 * AMK * (DH + 8) * 2; } // K and V tiles, rows padded by 16 bytes
+__device__ inline void ldmatrix_x4_trans(unsigned r[4], const void *smem) {
+    const unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
+}
+__device__ inline void mma_f16(float c[4], const unsigned a[4], unsigned b0, unsigned b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+__device__ inline unsigned pack_half2(float lo, float hi) {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const unsigned *>(&h);
+}
+template <int DH>
+__global__ void __launch_bounds__(128) k_attn_mma(const float *q, const __half *kc, const __half *vc, float *out, int T, const int *dpos, int nh, int nkv, int n_ctx, int layer) {
+    constexpr int LD = DH + 8; // row pitch in halves: 16-byte aligned rows, conflict-free fragment reads
+    extern __shared__ __align__(16) __half am_sm[];
+    __half *Ks = am_sm, *Vs = am_sm + AMK * LD;
+    const int ntiles = (T + AMQ - 1) / AMQ, tile = ntiles - 1 - (int)blockIdx.x; // longest tiles first
+    const int h = blockIdx.y, kvh = h / (nh / nkv), kvd = nkv * DH, t0 = tile * AMQ, pos0 = *dpos;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, tq = lane % 4;
+    const float qscale = (float)(1.4426950408889634 / sqrt((double)DH));
+    // this lane's rows g and g + 8 of the warp's 16 (rows past T repeat the last token; not written)
+    int row_t[2], qp[2];
+    for (int i = 0; i < 2; i++) row_t[i] = t0 + warp * 16 + g + 8 * i, qp[i] = pos0 + min(row_t[i], T - 1);
+    unsigned qa[DH / 16][4];
+    for (int kk = 0; kk < DH / 16; kk++)
+        for (int i = 0; i < 4; i++) { // a0: row g, dims 2tq..; a1: row g+8; a2, a3: the same 8 dims further
+            const float *src = q + (size_t)min(row_t[i & 1], T - 1) * nh * DH + (size_t)h * DH + kk * 16 + (i >> 1) * 8 + 2 * tq;
+            const float2 v = *reinterpret_cast<const float2 *>(src);
+            qa[kk][i] = pack_half2(v.x * qscale, v.y * qscale);
+        }
+    float o[DH / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+    for (int j = 0; j < DH / 8; j++)
+        for (int i = 0; i < 4; i++) o[j][i] = 0.0f;
+    const int n_keys = pos0 + min(t0 + AMQ, T); // keys 0 .. n_keys-1 serve this tile
+    const size_t base = (size_t)layer * n_ctx * kvd + (size_t)kvh * DH;
+    for (int k0 = 0; k0 < n_keys; k0 += AMK) {
+        __syncthreads(); // the previous step's tiles are used up
+        for (int i = threadIdx.x; i < AMK * DH / 8; i += 128) {
+            const int j = i / (DH / 8), ch = i % (DH / 8);
+            uint4 kv = make_uint4(0, 0, 0, 0), vv = kv; // zeros past the last key: P is 0 there, and 0·V must not be NaN
+            if (k0 + j < n_keys) {
+                const size_t at = base + (size_t)(k0 + j) * kvd + ch * 8;
+                kv = *reinterpret_cast<const uint4 *>(kc + at), vv = *reinterpret_cast<const uint4 *>(vc + at);
+            }
+            *reinterpret_cast<uint4 *>(Ks + j * LD + ch * 8) = kv;
+            *reinterpret_cast<uint4 *>(Vs + j * LD + ch * 8) = vv;
+        }
+        __syncthreads();
+        float s[AMK / 8][4];
+        for (int nb = 0; nb < AMK / 8; nb++)
+            for (int i = 0; i < 4; i++) s[nb][i] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < DH / 16; kk++)
+#pragma unroll
+            for (int nb = 0; nb < AMK / 8; nb++) { // B = Kᵀ: key nb·8 + g, dims 2tq.. and 2tq + 8..
+                const __half *kp = Ks + (nb * 8 + g) * LD + kk * 16 + 2 * tq;
+                mma_f16(s[nb], qa[kk], *reinterpret_cast<const unsigned *>(kp), *reinterpret_cast<const unsigned *>(kp + 8));
+            }
+        const bool edge = k0 + AMK - 1 > pos0 + t0; // some key of this step lies past some row's position
+        for (int i = 0; i < 2; i++) {                // row g (accumulators 0, 1), row g + 8 (2, 3)
+            float mx = -INFINITY;
+#pragma unroll
+            for (int nb = 0; nb < AMK / 8; nb++)
+#pragma unroll
+                for (int c = 0; c < 2; c++) {
+                    float &v = s[nb][2 * i + c];
+                    if (edge && k0 + nb * 8 + 2 * tq + c > qp[i]) v = -INFINITY;
+                    mx = fmaxf(mx, v);
+                }
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
+            const float mn = fmaxf(m[i], mx); // finite: key 0 is in every row's first step
+            const float corr = exp2f(m[i] - mn);
+            m[i] = mn;
+            float ps = 0.0f;
+#pragma unroll
+            for (int nb = 0; nb < AMK / 8; nb++)
+#pragma unroll
+                for (int c = 0; c < 2; c++) {
+                    const float p = exp2f(s[nb][2 * i + c] - mn);
+                    s[nb][2 * i + c] = p;
+                    ps += p;
+                }
+            l[i] = l[i] * corr + ps;
+#pragma unroll
+            for (int j = 0; j < DH / 8; j++) o[j][2 * i] *= corr, o[j][2 * i + 1] *= corr;
+        }
+#pragma unroll
+        for (int kb = 0; kb < AMK / 16; kb++) { // keys kb·16 ..: P's accumulators of n-blocks 2kb, 2kb+1 are P·V's A fragment
+            const unsigned pa[4] = {pack_half2(s[2 * kb][0], s[2 * kb][1]), pack_half2(s[2 * kb][2], s[2 * kb][3]), pack_half2(s[2 * kb + 1][0], s[2 * kb + 1][1]),
+                                    pack_half2(s[2 * kb + 1][2], s[2 * kb + 1][3])};
+            const int mi = lane / 8, key = kb * 16 + (mi & 1) * 8 + lane % 8;
+#pragma unroll
+            for (int db = 0; db < DH / 16; db++) { // dims db·16 ..: two n-blocks from one ldmatrix
+                unsigned vb[4];
+                ldmatrix_x4_trans(vb, Vs + key * LD + db * 16 + (mi >> 1) * 8);
+                mma_f16(o[2 * db], pa, vb[0], vb[1]);
+                mma_f16(o[2 * db + 1], pa, vb[2], vb[3]);
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        float L = l[i];
+        L += __shfl_xor_sync(0xffffffff, L, 1);
+        L += __shfl_xor_sync(0xffffffff, L, 2);
+        if (row_t[i] >= T) continue;
+        float *dst = out + (size_t)row_t[i] * nh * DH + (size_t)h * DH + 2 * tq;
+        const float inv = 1.0f / L;
+        for (int j = 0; j < DH / 8; j++) *reinterpret_cast<float2 *>(dst + j * 8) = make_float2(o[j][2 * i] * inv, o[j][2 * i + 1] * inv);
+    }
 }
 
 // operands: xh/xl [T][ldx], wh/wl [N][ldw] (ld multiples of 8, zero past K); xl == nullptr in bf16
@@ -2622,6 +2751,7 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
         c->graphs = getenv_on("FALCON_H1_CUDA_GRAPH");
         c->fused_decode = getenv_on("FALCON_H1_CUDA_FUSED");
         c->att_tiled = getenv_on("FALCON_H1_CUDA_ATT_TILED");
+        c->att_mma = getenv_on("FALCON_H1_CUDA_ATT_MMA");
         c->pdl = prop.major >= 9 && getenv_on("FALCON_H1_PDL");
         c->fuse_mixer = getenv_on("FALCON_H1_CUDA_FUSE_MIXER");
         c->fuse_norm = getenv_on("FALCON_H1_CUDA_FUSE_NORM");
@@ -2637,6 +2767,7 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
         const char *gv = getenv("FALCON_H1_GEMV");
         c->gemv_r = 2, c->gemv_u = 1, c->gemv_w = 4, c->gemv_bps = 0, c->gemv_swiglu = 1;
         if (gv) sscanf(gv, "%d,%d,%d,%d", &c->gemv_r, &c->gemv_u, &c->gemv_bps, &c->gemv_swiglu);
+        dec_shapes_from_env(c->dec_shape);
         cudaError_t e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
         if (e == cudaSuccess) e = cudaEventCreateWithFlags(&c->done, cudaEventDisableTiming);
         if (e == cudaSuccess) e = cudaMallocHost((void **)&c->h_io, (B + 1) * 4);
@@ -3015,6 +3146,15 @@ static void attention(shard *c, int T, int pos0, bool graph, int li) {
     if (const int nsplit = T == 1 ? decode_attn_splits(c, pos0, graph) : 0) {
         launch(c, attn_kernel(dh), hp->n_head * nsplit, 32 * ATT_WARPS, 0, c->q, c->k_cache, c->v_cache, c->att, 1, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16, nsplit, c->att_part);
         launch(c, k_attn_merge, hp->n_head, 128, 0, c->att_part, c->att, nsplit, c->io, dh);
+    } else if (T >= 16 && c->kv_f16 && c->att_mma && c->tc_mode == TC_BF16 && (dh == 16 || dh == 32 || dh == 64 || dh == 128)) {
+        // only where the GEMMs already round activations to bf16: split mode (what `logits` uses) stays f32-grade
+        const dim3 grid((T + AMQ - 1) / AMQ, hp->n_head);
+        const __half *kc = (const __half *)c->k_cache, *vc = (const __half *)c->v_cache;
+        const auto run = [&](auto kern, int smem) { kern<<<grid, 128, smem, c->stream>>>(c->q, kc, vc, c->att, T, c->io, hp->n_head, hp->n_head_kv, c->n_ctx, li); };
+        if (dh == 16) run(k_attn_mma<16>, att_mma_smem<16>()); // the fixtures' head size
+        else if (dh == 32) run(k_attn_mma<32>, att_mma_smem<32>());
+        else if (dh == 64) run(k_attn_mma<64>, att_mma_smem<64>());
+        else run(k_attn_mma<128>, att_mma_smem<128>());
     } else if (T >= 16 && dh % 4 == 0 && dh <= 256 && c->att_tiled && (size_t)att_tiled_smem(dh) <= c->smem_optin) {
         const dim3 grid((T + ATQ - 1) / ATQ, hp->n_head);
         if (dh <= 64) k_attn_tiled<1><<<grid, 256, att_tiled_smem(dh), c->stream>>>(c->q, c->k_cache, c->v_cache, c->att, T, c->io, hp->n_head, hp->n_head_kv, dh, c->n_ctx, li, c->kv_f16);
@@ -3085,6 +3225,61 @@ static void decode_mixer(shard *c, const dlayer &l, float *ssm_state, int li, in
     });
 }
 
+// The fused decode path's GEMV shapes, one table per launch (bench/gpu/gemv-bench.cu times each
+// alone; FALCON_H1_CUDA_DEC_SHAPE="in,out,swiglu,down" picks entries by index for in-graph sweeps)
+struct set_shape {
+    int r, nw, u;
+};
+static const set_shape DEC_IN[] = {{2, 4, 1}, {2, 4, 2}, {2, 8, 1}, {1, 8, 2}, {4, 4, 1}};
+static const set_shape DEC_OUT[] = {{2, 4, 1}, {2, 4, 2}, {2, 8, 1}, {2, 8, 2}};   // r fixed at GEMV_ROWS
+static const set_shape DEC_SWIGLU[] = {{2, 4, 1}, {2, 4, 2}, {2, 2, 2}, {2, 8, 1}, {2, 2, 1}}; // one gate+up row pair a block
+static const set_shape DEC_DOWN[] = {{2, 4, 1}, {2, 4, 2}, {2, 8, 2}, {1, 8, 2}, {4, 4, 2}, {2, 4, 4}, {2, 8, 1}};
+// H200, 7B BF16 tg128: 173 -> 183 t/s (1.5B-Deep 292 -> 299, 0.5B unchanged); bench/README.md "Decode GEMV shapes per launch"
+static const int DEC_DEFAULT[4] = {4, 1, 4, 1};
+template <size_t N> static bool dec_shape_ok(const set_shape (&)[N], int i) { return i >= 0 && i < (int)N; }
+static void dec_shapes_from_env(int *shape) {
+    for (int i = 0; i < 4; i++) shape[i] = DEC_DEFAULT[i];
+    const char *e = getenv("FALCON_H1_CUDA_DEC_SHAPE");
+    int v[4];
+    if (!e) return;
+    if (sscanf(e, "%d,%d,%d,%d", &v[0], &v[1], &v[2], &v[3]) == 4 && dec_shape_ok(DEC_IN, v[0]) && dec_shape_ok(DEC_OUT, v[1]) && dec_shape_ok(DEC_SWIGLU, v[2]) &&
+        dec_shape_ok(DEC_DOWN, v[3]))
+        for (int i = 0; i < 4; i++) shape[i] = v[i];
+    else fprintf(stderr, "falcon-h1: FALCON_H1_CUDA_DEC_SHAPE=%s ignored: four indices into the DEC_IN/OUT/SWIGLU/DOWN tables expected\n", e);
+}
+#define DEC_CASE(R, NW, U, KERNEL)                                                                                                                          \
+    if (sh.r == R && sh.nw == NW && sh.u == U) return launch(c, KERNEL, grid, 32 * NW, 0, args...)
+template <typename... A> static void launch_dec_in(shard *c, const set_shape &sh, unsigned grid, A... args) {
+    DEC_CASE(2, 4, 2, (k_gemv_set<2, 4, 2, true>));
+    DEC_CASE(2, 8, 1, (k_gemv_set<2, 8, 1, true>));
+    DEC_CASE(1, 8, 2, (k_gemv_set<1, 8, 2, true>));
+    DEC_CASE(4, 4, 1, (k_gemv_set<4, 4, 1, true>));
+    launch(c, k_gemv_set<2, 4, 1, true>, grid, 32 * 4, 0, args...);
+}
+template <typename... A> static void launch_dec_down(shard *c, const set_shape &sh, unsigned grid, A... args) {
+    DEC_CASE(2, 4, 2, (k_gemv_set<2, 4, 2>));
+    DEC_CASE(2, 8, 2, (k_gemv_set<2, 8, 2>));
+    DEC_CASE(1, 8, 2, (k_gemv_set<1, 8, 2>));
+    DEC_CASE(4, 4, 2, (k_gemv_set<4, 4, 2>));
+    DEC_CASE(2, 4, 4, (k_gemv_set<2, 4, 4>));
+    DEC_CASE(2, 8, 1, (k_gemv_set<2, 8, 1>));
+    launch(c, k_gemv_set<2, 4, 1>, grid, 32 * 4, 0, args...);
+}
+template <typename... A> static void launch_dec_out(shard *c, const set_shape &sh, unsigned grid, A... args) {
+    DEC_CASE(2, 4, 2, (k_gemv_out_pair<4, 2>));
+    DEC_CASE(2, 8, 1, (k_gemv_out_pair<8, 1>));
+    DEC_CASE(2, 8, 2, (k_gemv_out_pair<8, 2>));
+    launch(c, k_gemv_out_pair<4, 1>, grid, 32 * 4, 0, args...);
+}
+template <typename... A> static void launch_dec_swiglu(shard *c, const set_shape &sh, unsigned grid, A... args) {
+    DEC_CASE(2, 4, 2, (k_gemv_swiglu<4, 2, true>));
+    DEC_CASE(2, 2, 2, (k_gemv_swiglu<2, 2, true>));
+    DEC_CASE(2, 8, 1, (k_gemv_swiglu<8, 1, true>));
+    DEC_CASE(2, 2, 1, (k_gemv_swiglu<2, 1, true>));
+    launch(c, k_gemv_swiglu<4, 1, true>, grid, 32 * 4, 0, args...);
+}
+#undef DEC_CASE
+
 // Matrices that share a decode step as one k_gemv_set launch (a matrix the set kernels cannot
 // take, with an odd row size, goes through matmul on its own)
 struct gemv_item {
@@ -3096,7 +3291,8 @@ struct gemv_item {
     float add_m = 0.0f; // != 0: y += (W·x + add_b)·add_m (16-bit rows on the set kernel only; see norm_fusable)
 };
 // norm: the items read the raw residual stream x and fold this RMSNorm in (16-bit rows only)
-static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const float *norm_g = nullptr) {
+// sh (the fused decode path): the 16-bit set launch takes this shape (DEC_IN with a norm, DEC_DOWN without)
+static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const float *norm_g = nullptr, const set_shape *sh = nullptr) {
     gemv_set s = {};
     gemv_set_i8 s8 = {};
     const float *qx[4]; // distinct inputs already in int8 (slot j of c->aq8)
@@ -3124,7 +3320,7 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const f
             matmul(c, W, it.x, 1, it.y);
             continue;
         }
-        const int per = w16 ? c->gemv_r : c->gemv_w;
+        const int per = w16 ? (sh ? sh->r : c->gemv_r) : c->gemv_w;
         s.W[s.n] = W;
         s.x[s.n] = it.x;
         s.y[s.n] = it.y;
@@ -3135,8 +3331,12 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const f
     }
     if (s8.n) launch(c, k_gemv_set_i8, s8.first[s8.n], 32 * QGEMV_WARPS, 0, s8);
     if (!s.n) return;
-    if (norm_g) { // norm_fusable: the default shape
-        launch(c, k_gemv_set<2, 4, 1, true>, s.first[s.n], 32 * c->gemv_w, 0, s);
+    if (norm_g) { // norm_fusable: every item 16-bit
+        launch_dec_in(c, sh ? *sh : DEC_IN[0], s.first[s.n], s);
+        return;
+    }
+    if (sh && !s8.n) {
+        launch_dec_down(c, *sh, s.first[s.n], s);
         return;
     }
     const int grid = c->gemv_bps > 0 ? std::min(s.first[s.n], c->n_sm * c->gemv_bps) : s.first[s.n];
@@ -3183,7 +3383,7 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
         float *ssm_state = c->ssm_state + (size_t)li * E * N;
         if (fn)
             gemv_group(c, {{&l.ssm_in, c->x, c->zx, hp->ssm_in_mult}, {&l.wq, c->x, c->q, hp->attn_in_mult}, {&l.wk, c->x, c->k, hp->attn_in_mult}, {&l.wv, c->x, c->v, hp->attn_in_mult}},
-                       l.attn_norm);
+                       l.attn_norm, &DEC_IN[c->dec_shape[0]]);
         else
             gemv_group(c, {{&l.ssm_in, us, c->zx}, {&l.wq, ua, c->q}, {&l.wk, ua, c->k}, {&l.wv, ua, c->v}});
         const post_args pa = post_args_for(c, l, li);
@@ -3191,11 +3391,11 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
         launch(c, k_dec_pre, nssm + hp->n_head + hp->n_head_kv, 256, 0, pa, nssm, K, l.conv_w, l.conv_b, conv_state, c->xbc);
         decode_mixer(c, l, ssm_state, li, pos0, graph);
         if (fn) { // 7 launches a layer: the adds in the GEMV epilogues, the norms in the next GEMVs
-            launch(c, k_gemv_out_pair<GEMV_WARPS>, (D + GEMV_ROWS - 1) / GEMV_ROWS, 32 * GEMV_WARPS, 0, l.ssm_out, c->y, l.ssm_out_b, hp->ssm_out_mult, l.wo, c->att, l.bo,
-                   hp->attn_out_mult, c->x);
-            launch(c, k_gemv_swiglu<GEMV_WARPS, 1, true>, F, 32 * GEMV_WARPS, 0, l.gate, l.up, c->x, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult,
-                   row_norm{l.ffn_norm, hp->rms_eps, 1.0f});
-            gemv_group(c, {{&l.down, c->up, c->x, 1.0f, l.down_b, hp->mlp_down_mult}});
+            launch_dec_out(c, DEC_OUT[c->dec_shape[1]], (D + GEMV_ROWS - 1) / GEMV_ROWS, l.ssm_out, c->y, l.ssm_out_b, hp->ssm_out_mult, l.wo, c->att, l.bo,
+                           hp->attn_out_mult, c->x);
+            launch_dec_swiglu(c, DEC_SWIGLU[c->dec_shape[2]], F, l.gate, l.up, (const float *)c->x, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult,
+                              row_norm{l.ffn_norm, hp->rms_eps, 1.0f});
+            gemv_group(c, {{&l.down, c->up, c->x, 1.0f, l.down_b, hp->mlp_down_mult}}, nullptr, &DEC_DOWN[c->dec_shape[3]]);
             continue;
         }
         gemv_group(c, {{&l.ssm_out, c->y, c->so}, {&l.wo, c->att, c->ao}});
