@@ -2136,18 +2136,28 @@ __device__ inline void cp_async16(void *smem, const void *gmem, bool in) {
     const unsigned s = (unsigned)__cvta_generic_to_shared(smem);
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(in ? 16 : 0));
 }
-__device__ inline void ldmatrix_x4(unsigned r[4], const void *smem) {
-    const unsigned s = (unsigned)__cvta_generic_to_shared(smem);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
-}
-__device__ inline void mma_bf16(float c[4], const unsigned a[4], unsigned b0, unsigned b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
+// four 8×8 b16 matrices from shared memory (TRANS: each transposed), and the m16n8k16 MMA on
+// bf16 or f16 operands with f32 accumulators; one definition each for both forms
+#define DEF_LDMATRIX_X4(NAME, TRANS)                                                                                                                 \
+    __device__ inline void NAME(unsigned r[4], const void *smem) {                                                                                   \
+        const unsigned s = (unsigned)__cvta_generic_to_shared(smem);                                                                                 \
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4" TRANS ".shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s)); \
+    }
+DEF_LDMATRIX_X4(ldmatrix_x4, "")
+DEF_LDMATRIX_X4(ldmatrix_x4_trans, ".trans")
+#define DEF_MMA_16816(NAME, T)                                                                                                                       \
+    __device__ inline void NAME(float c[4], const unsigned a[4], unsigned b0, unsigned b1) {                                                          \
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." T "." T ".f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"                  \
+                     : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])                                                                                \
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));                                                                \
+    }
+DEF_MMA_16816(mma_bf16, "bf16")
+DEF_MMA_16816(mma_f16, "f16")
+#undef DEF_LDMATRIX_X4
+#undef DEF_MMA_16816
 
 // ---- prefill attention on tensor cores ------------------------------------------------------
-// With an f16 KV cache and head size DH = 64 or 128: FlashAttention-2's schedule on mma.sync
+// With an f16 KV cache and head size DH = 16 to 128: FlashAttention-2's schedule on mma.sync
 // m16n8k16 (f16 operands, f32 accumulators). A block of 4 warps takes AMQ = 64 queries of one head
 // (16 a warp, Q kept in registers as A fragments); per step of AMK = 64 keys it stages the K and V
 // rows in shared memory, computes S = Q·Kᵀ, runs the online softmax on the accumulators and feeds
@@ -2158,15 +2168,6 @@ __device__ inline void mma_bf16(float c[4], const unsigned a[4], unsigned b0, un
 #define AMQ 64
 #define AMK 64
 template <int DH> __host__ __device__ constexpr int att_mma_smem() { return 2 * AMK * (DH + 8) * 2; } // K and V tiles, rows padded by 16 bytes
-__device__ inline void ldmatrix_x4_trans(unsigned r[4], const void *smem) {
-    const unsigned s = (unsigned)__cvta_generic_to_shared(smem);
-    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n" : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(s));
-}
-__device__ inline void mma_f16(float c[4], const unsigned a[4], unsigned b0, unsigned b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
 __device__ inline unsigned pack_half2(float lo, float hi) {
     const __half2 h = __floats2half2_rn(lo, hi);
     return *reinterpret_cast<const unsigned *>(&h);
