@@ -2157,7 +2157,7 @@ DEF_MMA_16816(mma_f16, "f16")
 #undef DEF_MMA_16816
 
 // ---- prefill attention on tensor cores ------------------------------------------------------
-// With an f16 KV cache and head size DH = 16 to 128: FlashAttention-2's schedule on mma.sync
+// With an f16 KV cache and head size DH = 16, 32, 64 or 128: FlashAttention-2's schedule on mma.sync
 // m16n8k16 (f16 operands, f32 accumulators). A block of 4 warps takes AMQ = 64 queries of one head
 // (16 a warp, Q kept in registers as A fragments); per step of AMK = 64 keys it stages the K and V
 // rows in shared memory, computes S = Q·Kᵀ, runs the online softmax on the accumulators and feeds
