@@ -3226,18 +3226,28 @@ static void decode_mixer(shard *c, const dlayer &l, float *ssm_state, int li, in
     });
 }
 
-// The fused decode path's GEMV shapes, one table per launch (bench/gpu/gemv-bench.cu times each
-// alone; FALCON_H1_CUDA_DEC_SHAPE="in,out,swiglu,down" picks entries by index for in-graph sweeps)
-struct set_shape {
-    int r, nw, u;
+// The fused decode path's GEMV launches, one table of shapes per launch, each entry the kernel
+// itself (R rows a block, NW warps a block, U loads in flight in its template arguments), so a
+// shape and its kernel cannot drift apart. bench/gpu/gemv-bench.cu times each launch alone;
+// FALCON_H1_CUDA_DEC_SHAPE="in,out,swiglu,down" picks entries by index for in-graph sweeps.
+template <typename K> struct dec_launch {
+    int r, nw; // rows a block (the grid follows from it), warps a block
+    K kern;
 };
-static const set_shape DEC_IN[] = {{2, 4, 1}, {2, 4, 2}, {2, 8, 1}, {1, 8, 2}, {4, 4, 1}};
-static const set_shape DEC_OUT[] = {{2, 4, 1}, {2, 4, 2}, {2, 8, 1}, {2, 8, 2}};   // r fixed at GEMV_ROWS
-static const set_shape DEC_SWIGLU[] = {{2, 4, 1}, {2, 4, 2}, {2, 2, 2}, {2, 8, 1}, {2, 2, 1}}; // one gate+up row pair a block
-static const set_shape DEC_DOWN[] = {{2, 4, 1}, {2, 4, 2}, {2, 8, 2}, {1, 8, 2}, {4, 4, 2}, {2, 4, 4}, {2, 8, 1}};
+using set_kernel = void (*)(gemv_set);
+using out_kernel = void (*)(dmat, const float *, const float *, float, dmat, const float *, const float *, float, float *);
+using swiglu_kernel = void (*)(dmat, dmat, const float *, float *, const float *, const float *, float, row_norm);
+static const dec_launch<set_kernel> DEC_IN[] = {{2, 4, k_gemv_set<2, 4, 1, true>}, {2, 4, k_gemv_set<2, 4, 2, true>}, {2, 8, k_gemv_set<2, 8, 1, true>},
+                                                {1, 8, k_gemv_set<1, 8, 2, true>}, {4, 4, k_gemv_set<4, 4, 1, true>}};
+static const dec_launch<out_kernel> DEC_OUT[] = {{GEMV_ROWS, 4, k_gemv_out_pair<4, 1>}, {GEMV_ROWS, 4, k_gemv_out_pair<4, 2>}, {GEMV_ROWS, 8, k_gemv_out_pair<8, 1>},
+                                                 {GEMV_ROWS, 8, k_gemv_out_pair<8, 2>}};
+static const dec_launch<swiglu_kernel> DEC_SWIGLU[] = {{1, 4, k_gemv_swiglu<4, 1, true>}, {1, 4, k_gemv_swiglu<4, 2, true>}, {1, 2, k_gemv_swiglu<2, 2, true>},
+                                                       {1, 8, k_gemv_swiglu<8, 1, true>}, {1, 2, k_gemv_swiglu<2, 1, true>}}; // one gate+up row pair a block
+static const dec_launch<set_kernel> DEC_DOWN[] = {{2, 4, k_gemv_set<2, 4, 1>}, {2, 4, k_gemv_set<2, 4, 2>}, {2, 8, k_gemv_set<2, 8, 2>}, {1, 8, k_gemv_set<1, 8, 2>},
+                                                  {4, 4, k_gemv_set<4, 4, 2>}, {2, 4, k_gemv_set<2, 4, 4>}, {2, 8, k_gemv_set<2, 8, 1>}};
 // H200, 7B BF16 tg128: 173 -> 183 t/s (1.5B-Deep 292 -> 299, 0.5B unchanged); bench/README.md "Decode GEMV shapes per launch"
 static const int DEC_DEFAULT[4] = {4, 1, 4, 1};
-template <size_t N> static bool dec_shape_ok(const set_shape (&)[N], int i) { return i >= 0 && i < (int)N; }
+template <typename K, size_t N> static bool dec_shape_ok(const dec_launch<K> (&)[N], int i) { return i >= 0 && i < (int)N; }
 static void dec_shapes_from_env(int *shape) {
     for (int i = 0; i < 4; i++) shape[i] = DEC_DEFAULT[i];
     const char *e = getenv("FALCON_H1_CUDA_DEC_SHAPE");
@@ -3248,38 +3258,6 @@ static void dec_shapes_from_env(int *shape) {
         for (int i = 0; i < 4; i++) shape[i] = v[i];
     else fprintf(stderr, "falcon-h1: FALCON_H1_CUDA_DEC_SHAPE=%s ignored: four indices into the DEC_IN/OUT/SWIGLU/DOWN tables expected\n", e);
 }
-#define DEC_CASE(R, NW, U, KERNEL)                                                                                                                          \
-    if (sh.r == R && sh.nw == NW && sh.u == U) return launch(c, KERNEL, grid, 32 * NW, 0, args...)
-template <typename... A> static void launch_dec_in(shard *c, const set_shape &sh, unsigned grid, A... args) {
-    DEC_CASE(2, 4, 2, (k_gemv_set<2, 4, 2, true>));
-    DEC_CASE(2, 8, 1, (k_gemv_set<2, 8, 1, true>));
-    DEC_CASE(1, 8, 2, (k_gemv_set<1, 8, 2, true>));
-    DEC_CASE(4, 4, 1, (k_gemv_set<4, 4, 1, true>));
-    launch(c, k_gemv_set<2, 4, 1, true>, grid, 32 * 4, 0, args...);
-}
-template <typename... A> static void launch_dec_down(shard *c, const set_shape &sh, unsigned grid, A... args) {
-    DEC_CASE(2, 4, 2, (k_gemv_set<2, 4, 2>));
-    DEC_CASE(2, 8, 2, (k_gemv_set<2, 8, 2>));
-    DEC_CASE(1, 8, 2, (k_gemv_set<1, 8, 2>));
-    DEC_CASE(4, 4, 2, (k_gemv_set<4, 4, 2>));
-    DEC_CASE(2, 4, 4, (k_gemv_set<2, 4, 4>));
-    DEC_CASE(2, 8, 1, (k_gemv_set<2, 8, 1>));
-    launch(c, k_gemv_set<2, 4, 1>, grid, 32 * 4, 0, args...);
-}
-template <typename... A> static void launch_dec_out(shard *c, const set_shape &sh, unsigned grid, A... args) {
-    DEC_CASE(2, 4, 2, (k_gemv_out_pair<4, 2>));
-    DEC_CASE(2, 8, 1, (k_gemv_out_pair<8, 1>));
-    DEC_CASE(2, 8, 2, (k_gemv_out_pair<8, 2>));
-    launch(c, k_gemv_out_pair<4, 1>, grid, 32 * 4, 0, args...);
-}
-template <typename... A> static void launch_dec_swiglu(shard *c, const set_shape &sh, unsigned grid, A... args) {
-    DEC_CASE(2, 4, 2, (k_gemv_swiglu<4, 2, true>));
-    DEC_CASE(2, 2, 2, (k_gemv_swiglu<2, 2, true>));
-    DEC_CASE(2, 8, 1, (k_gemv_swiglu<8, 1, true>));
-    DEC_CASE(2, 2, 1, (k_gemv_swiglu<2, 1, true>));
-    launch(c, k_gemv_swiglu<4, 1, true>, grid, 32 * 4, 0, args...);
-}
-#undef DEC_CASE
 
 // Matrices that share a decode step as one k_gemv_set launch (a matrix the set kernels cannot
 // take, with an odd row size, goes through matmul on its own)
@@ -3293,7 +3271,7 @@ struct gemv_item {
 };
 // norm: the items read the raw residual stream x and fold this RMSNorm in (16-bit rows only)
 // sh (the fused decode path): the 16-bit set launch takes this shape (DEC_IN with a norm, DEC_DOWN without)
-static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const float *norm_g = nullptr, const set_shape *sh = nullptr) {
+static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const float *norm_g = nullptr, const dec_launch<set_kernel> *sh = nullptr) {
     gemv_set s = {};
     gemv_set_i8 s8 = {};
     const float *qx[4]; // distinct inputs already in int8 (slot j of c->aq8)
@@ -3332,12 +3310,9 @@ static void gemv_group(shard *c, std::initializer_list<gemv_item> items, const f
     }
     if (s8.n) launch(c, k_gemv_set_i8, s8.first[s8.n], 32 * QGEMV_WARPS, 0, s8);
     if (!s.n) return;
-    if (norm_g) { // norm_fusable: every item 16-bit
-        launch_dec_in(c, sh ? *sh : DEC_IN[0], s.first[s.n], s);
-        return;
-    }
-    if (sh && !s8.n) {
-        launch_dec_down(c, *sh, s.first[s.n], s);
+    if (norm_g || sh) { // the fused decode path; with a norm (norm_fusable) every item is 16-bit
+        const dec_launch<set_kernel> &d = sh ? *sh : DEC_IN[0];
+        launch(c, d.kern, s.first[s.n], 32 * d.nw, 0, s);
         return;
     }
     const int grid = c->gemv_bps > 0 ? std::min(s.first[s.n], c->n_sm * c->gemv_bps) : s.first[s.n];
@@ -3392,10 +3367,10 @@ static void enqueue_decode(shard *c, bool graph, int pos0, int logit_rows, bool 
         launch(c, k_dec_pre, nssm + hp->n_head + hp->n_head_kv, 256, 0, pa, nssm, K, l.conv_w, l.conv_b, conv_state, c->xbc);
         decode_mixer(c, l, ssm_state, li, pos0, graph);
         if (fn) { // 7 launches a layer: the adds in the GEMV epilogues, the norms in the next GEMVs
-            launch_dec_out(c, DEC_OUT[c->dec_shape[1]], (D + GEMV_ROWS - 1) / GEMV_ROWS, l.ssm_out, c->y, l.ssm_out_b, hp->ssm_out_mult, l.wo, c->att, l.bo,
-                           hp->attn_out_mult, c->x);
-            launch_dec_swiglu(c, DEC_SWIGLU[c->dec_shape[2]], F, l.gate, l.up, (const float *)c->x, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult,
-                              row_norm{l.ffn_norm, hp->rms_eps, 1.0f});
+            const dec_launch<out_kernel> &o = DEC_OUT[c->dec_shape[1]];
+            launch(c, o.kern, (D + o.r - 1) / o.r, 32 * o.nw, 0, l.ssm_out, c->y, l.ssm_out_b, hp->ssm_out_mult, l.wo, c->att, l.bo, hp->attn_out_mult, c->x);
+            const dec_launch<swiglu_kernel> &g = DEC_SWIGLU[c->dec_shape[2]];
+            launch(c, g.kern, (F + g.r - 1) / g.r, 32 * g.nw, 0, l.gate, l.up, c->x, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, row_norm{l.ffn_norm, hp->rms_eps, 1.0f});
             gemv_group(c, {{&l.down, c->up, c->x, 1.0f, l.down_b, hp->mlp_down_mult}}, nullptr, &DEC_DOWN[c->dec_shape[3]]);
             continue;
         }
