@@ -76,7 +76,11 @@ struct shard {
                                  // (FALCON_H1_CUDA_SSD=0, or batches too short for it)
     int tc_mode;
     bool wgmma; // Hopper: the warpgroup-MMA kernel for T >= 64
-    __nv_bfloat16 *x_hi, *x_lo;
+    __nv_bfloat16 *x_hi, *x_lo; // a GEMM group's distinct inputs one after the other (tc_scratch)
+    bool group_gemms, splitk; // FALCON_H1_CUDA_GROUP / _SPLITK (on by default): see gemm_group, plan_slices
+    int wg_ctas;              // bf16-mode warpgroup GEMM blocks resident an SM: 2, or 1 with FALCON_H1_CUDA_WG_CTAS=1
+    float *kpart;             // split-K slices 1.. of a group's outputs
+    size_t kpart_floats;
     int n_sm;
     size_t smem_optin; // shared memory one block may use: 99 KiB on Ampere/Ada GeForce, L4, A10; 163-227 KiB on A100/H100 (FALCON_H1_CUDA_SMEM lowers it, for tests)
     // every launch goes to this stream; decode of one token (T == 1) is captured once into a graph
@@ -1586,13 +1590,21 @@ __global__ void __launch_bounds__(1024) k_dec_gate_merge(int nmerge, const float
     else gate_body<GPER>(blockIdx.x - nmerge, y, zx, Din, E, G, w, rms, before, eps, qy, sy);
 }
 
-// x' = x + ((s + b_s)·m_s + (a + b_a)·m_a)
-__global__ void k_residual2(float *x, const float *s, const float *bs, float ms, const float *a, const float *ba, float ma, int D, int T) {
+// a prefill GEMM output split along k (gemm_group): y[i] plus slices 1..n-1 at rest[(j-1)·stride + i], in order
+__device__ inline float k_slices(const float *y, const float *rest, int n, size_t stride, size_t i) {
+    float v = y[i];
+    for (int j = 1; j < n; j++) v += rest[(j - 1) * stride + i];
+    return v;
+}
+
+// x' = x + ((s + b_s)·m_s + (a + b_a)·m_a), s and a in ns / na k slices
+__global__ void k_residual2(float *x, const float *s, const float *s_rest, int ns, const float *bs, float ms, const float *a, const float *a_rest, int na,
+                            const float *ba, float ma, int D, int T) {
     const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= (size_t)D * T) return;
     const int c = i % D;
-    const float sv = (s[i] + (bs ? bs[c] : 0.0f)) * ms;
-    const float av = (a[i] + (ba ? ba[c] : 0.0f)) * ma;
+    const float sv = (k_slices(s, s_rest, ns, (size_t)D * T, i) + (bs ? bs[c] : 0.0f)) * ms;
+    const float av = (k_slices(a, a_rest, na, (size_t)D * T, i) + (ba ? ba[c] : 0.0f)) * ma;
     x[i] = x[i] + (sv + av);
 }
 
@@ -1611,10 +1623,11 @@ __global__ void k_swiglu(const float *g, float *u, const float *gb, const float 
     if (q8) quant32(h, (int)(i / 32), threadIdx.x % 32, q8, qs);
 }
 
-__global__ void k_residual1(float *x, const float *f, const float *b, float m, int D, int T) {
+// x' = x + (f + b)·m, f in nf k slices
+__global__ void k_residual1(float *x, const float *f, const float *f_rest, int nf, const float *b, float m, int D, int T) {
     const size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= (size_t)D * T) return;
-    x[i] += (f[i] + (b ? b[i % D] : 0.0f)) * m;
+    x[i] += (k_slices(f, f_rest, nf, (size_t)D * T, i) + (b ? b[i % D] : 0.0f)) * m;
 }
 
 __global__ void k_scale(float *x, float m, size_t n) {
@@ -2078,6 +2091,11 @@ __global__ void __launch_bounds__(SAMP_THREADS) k_sample(const float *logits, fl
 #define TC_LD (TC_BK + 8) // bf16 row pitch in shared memory: 80 bytes keep ldmatrix conflict-free
 #define TC_MIN_T 16
 enum { TC_OFF = 0, TC_SPLIT = 1, TC_BF16 = 2 };
+// split-K of the prefill GEMM groups (see gemm_group): slices of one product at most, tokens up to
+// which products may be split, rows of n_embd floats in the workspace for slices 1..
+#define SPLIT_MAX 8
+#define SPLIT_T_MAX 1024
+#define KPART_ROWS(B) (4 * (size_t)std::min((B), (size_t)SPLIT_T_MAX))
 
 static __host__ __device__ inline int pad8(int k) { return (k + 7) & ~7; }
 
@@ -2395,26 +2413,55 @@ template <int R> __device__ inline void wg_fence_acc(float (&d)[R]) {
 }
 #endif
 
+// One launch computes a group of up to GEMM_SEGS products that may differ in input, weights, size
+// and output (a layer's input projections; its two output projections; gate and up), and may cut
+// each product along k into slices that the consuming kernel adds up (split-K: see plan_slices).
+// Blocks of a product run token tiles fastest, then weight tiles, then k slices, so the blocks
+// running together share one weight tile through L2.
+#define GEMM_SEGS 4
+struct wg_seg {
+    const __nv_bfloat16 *xh, *xl, *wh, *wl; // operands as k_gemm_tc takes them
+    float *y, *rest;                        // k slice 0 → y[T][N]; slice j ≥ 1 → rest + (j-1)·T·N
+    int ldx, ldw, N, K;
+    int tiles_t, tiles_n, ksteps; // token tiles, weight tiles, WG_BK steps per k slice
+    int first;                    // index of this product's first block in the launch
+};
+struct wg_group {
+    wg_seg s[GEMM_SEGS];
+    int nseg, T;
+};
+
 // stages that fit 227 KiB: a stage holds x_hi, [x_lo] (128 rows each), w_hi, [w_lo] (128 rows each)
 template <bool XLO, bool WLO> __host__ __device__ constexpr int wg_stage_bytes() {
     return WG_ROWS_BYTES(WG_BM) * (1 + XLO) + WG_ROWS_BYTES(WG_BN) * (1 + WLO);
 }
 template <bool XLO, bool WLO> __host__ __device__ constexpr int wg_stages() { return 224 * 1024 / wg_stage_bytes<XLO, WLO>() > 4 ? 4 : 224 * 1024 / wg_stage_bytes<XLO, WLO>(); }
-template <bool XLO, bool WLO> static constexpr int wg_smem() { return wg_stages<XLO, WLO>() * wg_stage_bytes<XLO, WLO>() + 1024; }
+template <bool XLO, bool WLO, int S> static constexpr int wg_smem() { return S * wg_stage_bytes<XLO, WLO>() + 1024; }
 
-template <bool XLO, bool WLO>
-__global__ void __launch_bounds__(256, 1) k_gemm_wg(const __nv_bfloat16 *__restrict__ xh, const __nv_bfloat16 *__restrict__ xl, int ldx,
-                                                    const __nv_bfloat16 *__restrict__ wh, const __nv_bfloat16 *__restrict__ wl, int ldw, int N, int K, int T,
-                                                    float *__restrict__ y) {
+// S: stages of the cp.async ring; MINB: blocks an SM keeps resident (2 with three 32 KiB stages
+// in bf16 mode, so one block's MMAs run while the other waits at its barrier)
+template <bool XLO, bool WLO, int S, int MINB>
+__global__ void __launch_bounds__(256, MINB) k_gemm_wg(const __grid_constant__ wg_group g) {
 #ifdef FH1_WGMMA_BODY
-    constexpr int S = wg_stages<XLO, WLO>(), SB = wg_stage_bytes<XLO, WLO>(), XT = WG_ROWS_BYTES(WG_BM), WT = WG_ROWS_BYTES(WG_BN);
+    constexpr int SB = wg_stage_bytes<XLO, WLO>(), XT = WG_ROWS_BYTES(WG_BM), WT = WG_ROWS_BYTES(WG_BN);
     static_assert(S >= 3, "two stages in flight while one is used");
     extern __shared__ unsigned char wg_raw[];
     unsigned char *sm = (unsigned char *)(((uintptr_t)wg_raw + 1023) & ~(uintptr_t)1023);
-    const int t0 = blockIdx.x * WG_BM, n0 = blockIdx.y * WG_BN, wg = threadIdx.x / 128;
+    int si = 0;
+    for (int i = 1; i < g.nseg; i++)
+        if ((int)blockIdx.x >= g.s[i].first) si = i;
+    const wg_seg &sg = g.s[si];
+    const int T = g.T, N = sg.N, K = sg.K;
+    int b = (int)blockIdx.x - sg.first;
+    const int t0 = (b % sg.tiles_t) * WG_BM;
+    b /= sg.tiles_t;
+    const int n0 = (b % sg.tiles_n) * WG_BN, slice = b / sg.tiles_n;
+    const int kb = slice * sg.ksteps, nk = min(sg.ksteps, (K + WG_BK - 1) / WG_BK - kb);
+    const __nv_bfloat16 *__restrict__ xh = sg.xh, *__restrict__ xl = sg.xl, *__restrict__ wh = sg.wh, *__restrict__ wl = sg.wl;
+    float *__restrict__ y = slice ? sg.rest + (size_t)(slice - 1) * T * N : sg.y;
+    const int wg = threadIdx.x / 128;
     float d[WG_BN / 2];
     for (int i = 0; i < WG_BN / 2; i++) d[i] = 0.0f;
-    const int KT = (K + WG_BK - 1) / WG_BK;
     // Each thread copies the same 16-byte chunk column ch of rows r0 + 32i (i < 4) of every operand
     // tile, so its shared-memory offsets and row pointers are fixed: a stage costs 8-16 cp.async
     // and no address arithmetic (the loads are issued by the warps that issue the MMAs).
@@ -2426,8 +2473,8 @@ __global__ void __launch_bounds__(256, 1) k_gemm_wg(const __nv_bfloat16 *__restr
     for (int i = 0; i < 4; i++) {
         const int t = t0 + r0 + 32 * i, n = n0 + r0 + 32 * i;
         xin[i] = t < T, win[i] = n < N;
-        xo[i] = xin[i] ? (size_t)t * ldx + ch * 8 : 0;
-        wo[i] = win[i] ? (size_t)n * ldw + ch * 8 : 0;
+        xo[i] = xin[i] ? (size_t)t * sg.ldx + ch * 8 : 0;
+        wo[i] = win[i] ? (size_t)n * sg.ldw + ch * 8 : 0;
     }
     auto load = [&](int stage, int kt) {
         unsigned char *s = sm + (size_t)stage * SB + sw;
@@ -2443,16 +2490,16 @@ __global__ void __launch_bounds__(256, 1) k_gemm_wg(const __nv_bfloat16 *__restr
         }
     };
     for (int st = 0; st < S - 1; st++) {
-        if (st < KT) load(st, st);
+        if (st < nk) load(st, kb + st);
         asm volatile("cp.async.commit_group;\n");
     }
-    for (int kt = 0; kt < KT; kt++) {
+    for (int i = 0; i < nk; i++) {
         asm volatile("cp.async.wait_group %0;\n" ::"n"(S - 2));
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); // cp.async wrote through the generic proxy; wgmma reads through the async one
-        __syncthreads(); // tile kt landed everywhere, and every warpgroup's MMAs of step kt-1 are done
-        if (kt + S - 1 < KT) load((kt + S - 1) % S, kt + S - 1);
+        __syncthreads(); // step i's tile landed everywhere, and every warpgroup's MMAs of step i-1 are done
+        if (i + S - 1 < nk) load((i + S - 1) % S, kb + i + S - 1);
         asm volatile("cp.async.commit_group;\n");
-        const unsigned char *s = sm + (size_t)(kt % S) * SB;
+        const unsigned char *s = sm + (size_t)(i % S) * SB;
         const unsigned char *ah = s + wg * 64 * 128, *al = ah + XT, *bh = s + XT * (1 + XLO), *bl = bh + WT;
         wg_fence_acc(d);
         asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
@@ -2468,10 +2515,10 @@ __global__ void __launch_bounds__(256, 1) k_gemm_wg(const __nv_bfloat16 *__restr
     }
     asm volatile("cp.async.wait_group 0;\n");
     // accumulators as in mma.sync, per n8 chunk j: tokens g and g+8 of this warp's 16, rows 2q, 2q+1
-    const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, g = lane / 4, q = lane % 4;
+    const int warp = (threadIdx.x / 32) % 4, lane = threadIdx.x % 32, gq = lane / 4, q = lane % 4;
     for (int j = 0; j < WG_BN / 8; j++)
         for (int h = 0; h < 2; h++) {
-            const int t = t0 + wg * 64 + warp * 16 + g + 8 * h, n = n0 + 8 * j + 2 * q;
+            const int t = t0 + wg * 64 + warp * 16 + gq + 8 * h, n = n0 + 8 * j + 2 * q;
             if (t >= T) continue;
             float *o = y + (size_t)t * N + n;
             const float v0 = d[4 * j + 2 * h], v1 = d[4 * j + 2 * h + 1];
@@ -2507,9 +2554,10 @@ static bool direct_bf16(int type, int cols) { return type == GGML_TYPE_BF16 && c
 template <int BM, bool XLO, bool WLO> static void tc_allow_smem(size_t limit) {
     if ((size_t)tc_smem<BM, XLO, WLO>() <= limit) cudaFuncSetAttribute(k_gemm_tc<BM, XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, tc_smem<BM, XLO, WLO>());
 }
-template <bool XLO, bool WLO> static void wg_allow_smem() {
-    cudaFuncSetAttribute(k_gemm_wg<XLO, WLO>, cudaFuncAttributeMaxDynamicSharedMemorySize, wg_smem<XLO, WLO>());
-}
+// the warpgroup-MMA instances: split mode with and without W_lo, bf16 mode with one or two blocks an SM
+#define WG_INSTANCES(X) X(true, true, 3, 1) X(true, false, 4, 1) X(false, false, 4, 1) X(false, false, 3, 2)
+#define WG_SMEM(xlo, wlo, s, b) wg_smem<xlo, wlo, s>(),
+#define WG_ALLOW(xlo, wlo, s, b) cudaFuncSetAttribute(k_gemm_wg<xlo, wlo, s, b>, cudaFuncAttributeMaxDynamicSharedMemorySize, wg_smem<xlo, wlo, s>());
 // whether k_gemm_wg has its body in the image the driver loaded for this device: the compute_90
 // PTX (JIT-compiled when the driver does not take the sm_90a code, e.g. CUDA_FORCE_PTX_JIT=1)
 // is built without it
@@ -2535,22 +2583,16 @@ static bool tc_kernels_setup(const cudaDeviceProp &prop, size_t smem_limit) {
     tc_allow_smem<64, true, false>(smem_limit), tc_allow_smem<64, true, true>(smem_limit), tc_allow_smem<64, false, false>(smem_limit);
     tc_allow_smem<128, true, false>(smem_limit), tc_allow_smem<128, true, true>(smem_limit), tc_allow_smem<128, false, false>(smem_limit);
     cudaFuncAttributes fa = {};
-    const size_t wg_most = (size_t)std::max({wg_smem<true, false>(), wg_smem<true, true>(), wg_smem<false, false>()});
-    if (!getenv_on("FALCON_H1_WGMMA") || prop.major != 9 || wg_most > smem_limit || cudaFuncGetAttributes(&fa, k_gemm_wg<false, false>) != cudaSuccess ||
+    const size_t wg_most = (size_t)std::max({WG_INSTANCES(WG_SMEM)});
+    if (!getenv_on("FALCON_H1_WGMMA") || prop.major != 9 || wg_most > smem_limit || cudaFuncGetAttributes(&fa, k_gemm_wg<false, false, 4, 1>) != cudaSuccess ||
         fa.binaryVersion != 90 || !wg_body_loaded()) {
         cudaGetLastError();
         return false;
     }
-    wg_allow_smem<true, false>(), wg_allow_smem<true, true>(), wg_allow_smem<false, false>();
+    WG_INSTANCES(WG_ALLOW)
     cudaGetLastError();
     return true;
 }
-template <bool XLO, bool WLO>
-static void launch_gemm_wg(cudaStream_t st, const __nv_bfloat16 *xh, const __nv_bfloat16 *xl, const __nv_bfloat16 *wh, const __nv_bfloat16 *wl, int ldw, int N, int K, int T, float *y) {
-    const dim3 grid((T + WG_BM - 1) / WG_BM, (N + WG_BN - 1) / WG_BN);
-    k_gemm_wg<XLO, WLO><<<grid, 256, wg_smem<XLO, WLO>(), st>>>(xh, xl, pad8(K), wh, wl, ldw, N, K, T, y);
-}
-
 template <int BM, bool XLO, bool WLO>
 static void launch_gemm_tc(cudaStream_t st, const __nv_bfloat16 *xh, const __nv_bfloat16 *xl, const __nv_bfloat16 *wh, const __nv_bfloat16 *wl, int ldw, int N, int K, int T, float *y) {
     const dim3 grid((T + BM - 1) / BM, (N + TC_BN - 1) / TC_BN);
@@ -2645,16 +2687,30 @@ static layer_mats mats_of(const fh1_layer *l) { return {{&l->wq, &l->wk, &l->wv,
 
 static size_t mat_bytes(const fh1_matrix &w) { return w.data ? w.row_bytes * (size_t)w.rows : 0; }
 
+// bf16 operand scratch of the prefill GEMM groups (enqueue_forward: input projections, output
+// projections, gate+up, down, head): x_cols = the most input columns one group splits a token
+// (each distinct input once, pad8), w_elems = the most weight elements one group splits (those
+// not fed as they are, see direct_bf16)
+static void tc_scratch(const fh1_model *m, int l0, int l1, bool head, size_t *x_cols, size_t *w_elems) {
+    auto cols = [](const fh1_matrix &w) { return (size_t)pad8(w.cols); };
+    auto split = [](const fh1_matrix &w) { return direct_bf16(w.type, w.cols) ? 0 : (size_t)w.rows * pad8(w.cols); };
+    *x_cols = head ? cols(m->output) : 0;
+    *w_elems = head ? split(m->output) : 0;
+    for (int i = l0; i < l1; i++) {
+        const fh1_layer *l = &m->layers[i];
+        // the SSM and attention inputs differ when their µP multipliers do
+        *x_cols = std::max({*x_cols, cols(l->ssm_in) + cols(l->wq), cols(l->ssm_out) + cols(l->wo), cols(l->ffn_gate), cols(l->ffn_down)});
+        *w_elems = std::max({*w_elems, split(l->ssm_in) + split(l->wq) + split(l->wk) + split(l->wv), split(l->ssm_out) + split(l->wo),
+                             split(l->ffn_gate) + split(l->ffn_up), split(l->ffn_down)});
+    }
+}
+
 // Device memory a part will take (weights, caches, scratch), to plan splits and refuse early
 static size_t part_bytes(const fh1_model *m, int l0, int l1, bool embed, bool head, const fh1_cuda_params &p) {
     const fh1_hparams *hp = &m->hp;
     const size_t B = p.n_batch, D = hp->n_embd, kvd = (size_t)hp->n_head_kv * hp->head_dim, qd = (size_t)hp->n_head * hp->head_dim;
-    size_t bytes = 0, widest = 0, widest_k = 0;
-    auto mat = [&](const fh1_matrix &w) {
-        bytes += mat_bytes(w);
-        if (!direct_bf16(w.type, w.cols)) widest = std::max(widest, (size_t)w.rows * pad8(w.cols));
-        widest_k = std::max(widest_k, (size_t)pad8(w.cols));
-    };
+    size_t bytes = 0;
+    auto mat = [&](const fh1_matrix &w) { bytes += mat_bytes(w); };
     if (embed) bytes += mat_bytes(m->tok_embd);
     if (head) {
         if (!(embed && m->output.data == m->tok_embd.data)) mat(m->output);
@@ -2669,7 +2725,11 @@ static size_t part_bytes(const fh1_model *m, int l0, int l1, bool embed, bool he
     }
     bytes += B * (8 * D + hp->in_proj_dim + hp->conv_dim + hp->ssm_n_head + hp->d_inner + 2 * qd + 2 * kvd + 2 * (size_t)hp->n_ff) * 4;
     bytes += (size_t)hp->n_head * ATT_MAX_SPLITS * (hp->head_dim + 2) * 4;
-    if (B >= TC_MIN_T) bytes += 4 * widest + 4 * B * widest_k;
+    if (B >= TC_MIN_T) {
+        size_t x_cols, w_elems;
+        tc_scratch(m, l0, l1, head, &x_cols, &w_elems);
+        bytes += 4 * w_elems + 4 * B * x_cols + KPART_ROWS(B) * D * 4;
+    }
     if (B >= 128 && l1 > l0) bytes += (size_t)SCAN_CHUNKS * ((size_t)hp->d_inner * hp->d_state + hp->ssm_n_head) * 4;
     return bytes;
 }
@@ -2794,19 +2854,16 @@ static shard *shard_new(const fh1_model *m, int dev, int l0, int l1, bool embed,
     if (c->tc_mode != TC_OFF && (size_t)tc_smem_bytes(64, split_lo, split_lo) > c->smem_optin) c->tc_mode = TC_OFF;
     if (ok && c->tc_mode != TC_OFF) {
         c->wgmma = tc_kernels_setup(prop, c->smem_optin);
-        size_t most = 0, widest_k = 0; // largest matrix not fed as it is (see direct_bf16), widest input
-        auto need = [&](const fh1_matrix &w) {
-            widest_k = std::max(widest_k, (size_t)pad8(w.cols));
-            if (!direct_bf16(w.type, w.cols)) most = std::max(most, (size_t)w.rows * pad8(w.cols));
-        };
-        if (head) need(m->output);
-        for (int i = l0; i < l1; i++) {
-            const fh1_layer *l = &m->layers[i];
-            for (const fh1_matrix *w : mats_of(l)) need(*w);
-        }
+        size_t x_cols, w_elems;
+        tc_scratch(m, l0, l1, head, &x_cols, &w_elems);
         const bool split = c->tc_mode == TC_SPLIT;
-        ok = dalloc(c, &c->x_hi, B * widest_k * 2, err, err_len) && (!split || dalloc(c, &c->x_lo, B * widest_k * 2, err, err_len));
-        if (ok && most) ok = dalloc(c, &c->w_hi, most * 2, err, err_len) && (!split || dalloc(c, &c->w_lo, most * 2, err, err_len));
+        ok = dalloc(c, &c->x_hi, B * x_cols * 2, err, err_len) && (!split || dalloc(c, &c->x_lo, B * x_cols * 2, err, err_len));
+        if (ok && w_elems) ok = dalloc(c, &c->w_hi, w_elems * 2, err, err_len) && (!split || dalloc(c, &c->w_lo, w_elems * 2, err, err_len));
+        c->group_gemms = getenv_on("FALCON_H1_CUDA_GROUP"), c->splitk = getenv_on("FALCON_H1_CUDA_SPLITK");
+        const char *ctas = getenv("FALCON_H1_CUDA_WG_CTAS");
+        c->wg_ctas = ctas && !strcmp(ctas, "1") ? 1 : 2;
+        c->kpart_floats = c->wgmma && B >= 64 ? KPART_ROWS(B) * D : 0;
+        if (ok && c->kpart_floats) ok = dalloc(c, &c->kpart, c->kpart_floats * 4, err, err_len);
     }
     if (ok && cudaDeviceSynchronize() != cudaSuccess) { // uploads (legacy stream) done before our stream runs
         snprintf(err, err_len, "CUDA: %s", cudaGetErrorString(cudaGetLastError()));
@@ -2961,39 +3018,160 @@ static void prof_report(shard *c, int T) {
                 ms[2], ms[1], 100.0 * ms[1] / ms[2], flops / (ms[1] * 1e9), ms[0], ms[3], ms[4]);
 }
 
-// prefill GEMM on tensor cores: split the operands to bf16 (weights only when not BF16), then the
-// MMA kernel with 128-token tiles, or 64 when that fills the GPU better (2 such blocks per SM)
-static void gemm_tc(shard *c, const dmat &W, const float *x, int T, float *y) {
-    const int N = W.rows, K = W.cols;
-    const bool xlo = c->tc_mode == TC_SPLIT;
+// ---- prefill GEMM groups ----------------------------------------------------------------------
+// A group is products launched together (gemm_group). Split-K: a product whose tiles alone would
+// leave SMs idle (a 3072-row output at 512 tokens is 96 tiles for 132 SMs) may be cut along k
+// into up to SPLIT_MAX slices, added up in order by the kernel that reads the output (the
+// residual adds), so results stay deterministic. Only for batches of up to SPLIT_T_MAX tokens;
+// slices 1.. go to the workspace c->kpart (KPART_ROWS rows of n_embd floats).
+#define WG_BLOCK_COST 4 // a block's pipeline fill and result store, in k-steps (for plan_slices)
+
+struct gemm_job {
+    const dmat *W;
+    const float *x; // [T][W.cols]
+    float *y;       // [T][W.rows], the first k slice
+};
+
+// When the blocks of a group run in launch order on `slots` resident block places, each taking
+// its k-steps plus WG_BLOCK_COST, the time the last one ends (in k-steps)
+static double dispatch_end(const int *tiles, const int *kt, const int *ks, int n, int slots) {
+    std::vector<double> heap(slots, 0.0); // min-heap of the slots' free times
+    double end = 0;
+    for (int j = 0; j < n; j++)
+        for (int k0 = 0; k0 < kt[j]; k0 += ks[j]) {
+            const double len = std::min(ks[j], kt[j] - k0) + WG_BLOCK_COST;
+            for (int b = 0; b < tiles[j]; b++) {
+                std::pop_heap(heap.begin(), heap.end(), std::greater<double>());
+                heap.back() += len;
+                end = std::max(end, heap.back());
+                std::push_heap(heap.begin(), heap.end(), std::greater<double>());
+            }
+        }
+    return end;
+}
+
+// k-steps per slice for each product of a group whose outputs may be split (ks[j] = all its steps
+// when not): the fastest by dispatch_end among one common slice length KT/d, d = 1..SPLIT_MAX,
+// whose extra slices fit the workspace; a split must save 3% to be taken
+static void plan_slices(const shard *c, const wg_group &g, int slots, size_t kpart_floats, int *ks) {
+    int tiles[GEMM_SEGS], kt[GEMM_SEGS], most = 0, blocks = 0;
+    for (int j = 0; j < g.nseg; j++) {
+        tiles[j] = g.s[j].tiles_t * g.s[j].tiles_n;
+        kt[j] = ks[j] = (g.s[j].K + WG_BK - 1) / WG_BK;
+        most = std::max(most, kt[j]);
+        blocks += tiles[j];
+    }
+    if (!c->splitk || !kpart_floats || g.T > SPLIT_T_MAX || blocks >= 4 * slots) return;
+    double best = dispatch_end(tiles, kt, ks, g.nseg, slots);
+    for (int d = 2; d <= SPLIT_MAX; d++) {
+        const int len = (most + d - 1) / d;
+        int cand[GEMM_SEGS];
+        size_t extra = 0;
+        bool fits = true;
+        for (int j = 0; j < g.nseg; j++) {
+            cand[j] = std::min(len, kt[j]);
+            const int n = (kt[j] + cand[j] - 1) / cand[j];
+            fits = fits && n <= SPLIT_MAX;
+            extra += (size_t)(n - 1) * g.T * g.s[j].N;
+        }
+        if (!fits || extra > kpart_floats) continue;
+        const double t = dispatch_end(tiles, kt, cand, g.nseg, slots);
+        if (t < 0.97 * best) {
+            best = t;
+            std::copy(cand, cand + g.nseg, ks);
+        }
+    }
+}
+
+template <bool XLO, bool WLO, int S, int MINB> static void launch_gemm_wg(cudaStream_t st, const wg_group &g, int blocks) {
+    k_gemm_wg<XLO, WLO, S, MINB><<<blocks, 256, wg_smem<XLO, WLO, S>(), st>>>(g);
+}
+
+// The products of jobs[0..n) on tensor cores, as one launch where the warpgroup-MMA kernel runs:
+// the operands are split to bf16 (each distinct input once; weights only when not BF16), then
+// the MMAs. slices (optional): the consumer adds up k slices, so products may be split; on return
+// slices[j] is job j's slice count and rest[j] where its slices 1.. are ([slice-1][T][N]).
+static void gemm_group(shard *c, const gemm_job *jobs, int n, int T, int *slices = nullptr, float **rest = nullptr) {
+    const bool xlo = c->tc_mode == TC_SPLIT, wg = c->wgmma && T >= 64;
+    if (n > 1 && !c->group_gemms) { // FALCON_H1_CUDA_GROUP=0: one launch per product
+        for (int j = 0; j < n; j++) gemm_group(c, jobs + j, 1, T, slices ? slices + j : nullptr, rest ? rest + j : nullptr);
+        return;
+    }
     int pm = prof_open(c, 0, 0);
-    k_split_act<<<std::min(blocks((size_t)T * pad8(K)), 65535u), 256, 0, c->stream>>>(x, T, K, c->x_hi, xlo ? c->x_lo : nullptr);
-    const __nv_bfloat16 *wh = (const __nv_bfloat16 *)W.data, *wl = nullptr;
-    int ldw = K;
-    if (!direct_bf16(W.type, K)) {
-        const bool exact = W.type == GGML_TYPE_BF16;
-        __nv_bfloat16 *lo = xlo && !exact ? c->w_lo : nullptr;
-        if (K % 16 == 0) k_split_weights16<<<std::min(blocks((size_t)N * (K / 16)), 65535u), 256, 0, c->stream>>>(W, c->w_hi, lo);
-        else k_split_weights<<<std::min(blocks((size_t)N * pad8(K)), 65535u), 256, 0, c->stream>>>(W, c->w_hi, lo);
-        wh = c->w_hi;
-        wl = lo;
-        ldw = pad8(K);
+    wg_group g = {};
+    g.nseg = n, g.T = T;
+    size_t xoff = 0, woff = 0;
+    double flops = 0;
+    bool mixed = false; // some products have W_lo and others not: one launch each
+    for (int j = 0; j < n; j++) {
+        const dmat &W = *jobs[j].W;
+        const int N = W.rows, K = W.cols;
+        wg_seg &s = g.s[j];
+        s.N = N, s.K = K, s.ldx = pad8(K), s.y = jobs[j].y;
+        int same = -1;
+        for (int i = 0; i < j; i++)
+            if (jobs[i].x == jobs[j].x && jobs[i].W->cols == K) same = i;
+        if (same >= 0) s.xh = g.s[same].xh, s.xl = g.s[same].xl;
+        else {
+            s.xh = c->x_hi + xoff, s.xl = xlo ? c->x_lo + xoff : nullptr;
+            k_split_act<<<std::min(blocks((size_t)T * pad8(K)), 65535u), 256, 0, c->stream>>>(jobs[j].x, T, K, (__nv_bfloat16 *)s.xh, (__nv_bfloat16 *)s.xl);
+            xoff += (size_t)T * pad8(K);
+        }
+        s.wh = (const __nv_bfloat16 *)W.data, s.ldw = K;
+        if (!direct_bf16(W.type, K)) {
+            __nv_bfloat16 *hi = c->w_hi + woff, *lo = xlo && W.type != GGML_TYPE_BF16 ? c->w_lo + woff : nullptr;
+            if (K % 16 == 0) k_split_weights16<<<std::min(blocks((size_t)N * (K / 16)), 65535u), 256, 0, c->stream>>>(W, hi, lo);
+            else k_split_weights<<<std::min(blocks((size_t)N * pad8(K)), 65535u), 256, 0, c->stream>>>(W, hi, lo);
+            s.wh = hi, s.wl = lo, s.ldw = pad8(K);
+            woff += (size_t)N * pad8(K);
+        }
+        mixed = mixed || (s.wl != nullptr) != (g.s[0].wl != nullptr);
+        s.tiles_t = (T + WG_BM - 1) / WG_BM, s.tiles_n = (N + WG_BN - 1) / WG_BN;
+        flops += 2.0 * T * N * K;
+        if (slices) slices[j] = 1, rest[j] = nullptr;
     }
     prof_close(c, pm);
-    pm = prof_open(c, 1, 2.0 * T * N * K);
-    if (c->wgmma && T >= 64) {
-        if (wl) launch_gemm_wg<true, true>(c->stream, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
-        else if (xlo) launch_gemm_wg<true, false>(c->stream, c->x_hi, c->x_lo, wh, nullptr, ldw, N, K, T, y);
-        else launch_gemm_wg<false, false>(c->stream, c->x_hi, nullptr, wh, nullptr, ldw, N, K, T, y);
+    pm = prof_open(c, 1, flops);
+    if (!wg || mixed) { // mma.sync kernel (or mixed W_lo): one launch per product, k whole
+        for (int j = 0; j < n; j++) {
+            const wg_seg &s = g.s[j];
+            if (wg) {
+                wg_group one = {};
+                one.nseg = 1, one.T = T, one.s[0] = s;
+                one.s[0].ksteps = (s.K + WG_BK - 1) / WG_BK;
+                if (s.wl) launch_gemm_wg<true, true, 3, 1>(c->stream, one, s.tiles_t * s.tiles_n);
+                else launch_gemm_wg<true, false, 4, 1>(c->stream, one, s.tiles_t * s.tiles_n);
+                continue;
+            }
+            const int n_sm = c->n_sm, nt = (s.N + TC_BN - 1) / TC_BN, b128 = (T + 127) / 128 * nt, b64 = (T + 63) / 64 * nt;
+            // 128-token tiles need 120 KiB in split mode: more than Ampere/Ada GeForce cards give a block
+            const bool fits128 = (size_t)tc_smem_bytes(128, xlo, s.wl != nullptr) <= c->smem_optin;
+            const bool small = T <= 64 || !fits128 || 1.1 * ((b64 + 2 * n_sm - 1) / (2 * n_sm)) < (b128 + n_sm - 1) / n_sm;
+            if (small) launch_gemm_tc<64>(c->stream, xlo, s.xh, s.xl, s.wh, s.wl, s.ldw, s.N, s.K, T, s.y);
+            else launch_gemm_tc<128>(c->stream, xlo, s.xh, s.xl, s.wh, s.wl, s.ldw, s.N, s.K, T, s.y);
+        }
         prof_close(c, pm);
         return;
     }
-    const int n_sm = c->n_sm, nt = (N + TC_BN - 1) / TC_BN, b128 = (T + 127) / 128 * nt, b64 = (T + 63) / 64 * nt;
-    // 128-token tiles need 120 KiB in split mode: more than Ampere/Ada GeForce cards give a block
-    const bool fits128 = (size_t)tc_smem_bytes(128, xlo, wl != nullptr) <= c->smem_optin;
-    const bool small = T <= 64 || !fits128 || 1.1 * ((b64 + 2 * n_sm - 1) / (2 * n_sm)) < (b128 + n_sm - 1) / n_sm;
-    if (small) launch_gemm_tc<64>(c->stream, xlo, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
-    else launch_gemm_tc<128>(c->stream, xlo, c->x_hi, c->x_lo, wh, wl, ldw, N, K, T, y);
+    const bool two = !xlo && c->wg_ctas == 2;
+    int ks[GEMM_SEGS];
+    plan_slices(c, g, c->n_sm * (two ? 2 : 1), slices ? c->kpart_floats : 0, ks);
+    int first = 0;
+    float *part = c->kpart;
+    for (int j = 0; j < n; j++) {
+        wg_seg &s = g.s[j];
+        const int ns = ((s.K + WG_BK - 1) / WG_BK + ks[j] - 1) / ks[j];
+        s.ksteps = ks[j], s.first = first, s.rest = ns > 1 ? part : nullptr;
+        first += s.tiles_t * s.tiles_n * ns;
+        if (ns > 1) {
+            part += (size_t)(ns - 1) * T * s.N;
+            slices[j] = ns, rest[j] = s.rest;
+        }
+    }
+    if (g.s[0].wl) launch_gemm_wg<true, true, 3, 1>(c->stream, g, first);
+    else if (xlo) launch_gemm_wg<true, false, 4, 1>(c->stream, g, first);
+    else if (two) launch_gemm_wg<false, false, 3, 2>(c->stream, g, first);
+    else launch_gemm_wg<false, false, 4, 1>(c->stream, g, first);
     prof_close(c, pm);
 }
 
@@ -3013,7 +3191,8 @@ static void launch(shard *c, void (*kern)(KArgs...), dim3 grid, dim3 block, size
 
 static void matmul(shard *c, const dmat &W, const float *x, int T, float *y) {
     if (T >= TC_MIN_T && c->tc_mode != TC_OFF) {
-        gemm_tc(c, W, x, T, y);
+        const gemm_job job = {&W, x, y};
+        gemm_group(c, &job, 1, T);
         return;
     }
     if (T == 1 && is16(W.type) && W.rb % 16 == 0) {
@@ -3026,6 +3205,19 @@ static void matmul(shard *c, const dmat &W, const float *x, int T, float *y) {
     }
     dim3 grid((W.rows + 7) / 8, (T + MM_T - 1) / MM_T);
     launch(c, k_matmul, grid, 256, 0, W, x, T, y);
+}
+
+// jobs[0..n) of one ubatch: a GEMM group on tensor cores, else one matmul each. slices / rest: as
+// gemm_group (every output in one slice off tensor cores)
+static void matmuls(shard *c, const gemm_job *jobs, int n, int T, int *slices = nullptr, float **rest = nullptr) {
+    if (T >= TC_MIN_T && c->tc_mode != TC_OFF) {
+        gemm_group(c, jobs, n, T, slices, rest);
+        return;
+    }
+    for (int j = 0; j < n; j++) {
+        matmul(c, *jobs[j].W, jobs[j].x, T, jobs[j].y);
+        if (slices) slices[j] = 1, rest[j] = nullptr;
+    }
 }
 
 static unsigned blocks(size_t n, unsigned t) { return (unsigned)((n + t - 1) / t); }
@@ -3443,10 +3635,8 @@ static void enqueue_forward(shard *c, int T, int pos0, bool graph, int logit_row
         launch(c, k_rmsnorm, T, 256, 0, c->x, l.attn_norm, c->u, D, hp->rms_eps, ssm_scaled ? c->us : nullptr, hp->ssm_in_mult, attn_scaled ? c->ua : nullptr, hp->attn_in_mult);
         const float *us = ssm_scaled ? c->us : c->u, *ua = attn_scaled ? c->ua : c->u;
         // input projections of both branches
-        matmul(c, l.ssm_in, us, T, c->zx);
-        matmul(c, l.wq, ua, T, c->q);
-        matmul(c, l.wk, ua, T, c->k);
-        matmul(c, l.wv, ua, T, c->v);
+        const gemm_job in[] = {{&l.ssm_in, us, c->zx}, {&l.wq, ua, c->q}, {&l.wk, ua, c->k}, {&l.wv, ua, c->v}};
+        matmuls(c, in, 4, T);
         const post_args pa = post_args_for(c, l, li);
         k_post_ssm<<<blocks((size_t)T * Din), 256, 0, c->stream>>>(pa, T);
         k_post_attn<<<T * (hp->n_head + hp->n_head_kv), 64, 0, c->stream>>>(pa);
@@ -3462,16 +3652,20 @@ static void enqueue_forward(shard *c, int T, int pos0, bool graph, int logit_row
         attention(c, T, pos0, graph, li);
         prof_close(c, pm);
         // output projections, then x' = x + (s + a)
-        matmul(c, l.ssm_out, c->y, T, c->so);
-        matmul(c, l.wo, c->att, T, c->ao);
-        k_residual2<<<blocks((size_t)D * T), 256, 0, c->stream>>>(c->x, c->so, l.ssm_out_b, hp->ssm_out_mult, c->ao, l.bo, hp->attn_out_mult, D, T);
+        const gemm_job out[] = {{&l.ssm_out, c->y, c->so}, {&l.wo, c->att, c->ao}};
+        int ns[2];
+        float *rest[2];
+        matmuls(c, out, 2, T, ns, rest);
+        k_residual2<<<blocks((size_t)D * T), 256, 0, c->stream>>>(c->x, c->so, rest[0], ns[0], l.ssm_out_b, hp->ssm_out_mult, c->ao, rest[1], ns[1], l.bo, hp->attn_out_mult,
+                                                                 D, T);
         // SwiGLU
         launch(c, k_rmsnorm, T, 256, 0, c->x, l.ffn_norm, c->u, D, hp->rms_eps, nullptr, 1.0f, nullptr, 1.0f);
-        matmul(c, l.gate, c->u, T, c->g);
-        matmul(c, l.up, c->u, T, c->up);
+        const gemm_job ffn[] = {{&l.gate, c->u, c->g}, {&l.up, c->u, c->up}};
+        matmuls(c, ffn, 2, T);
         launch(c, k_swiglu, blocks((size_t)F * T), 256, 0, c->g, c->up, l.gate_b, l.up_b, hp->mlp_gate_mult, F, T, (int8_t *)nullptr, (act_scale *)nullptr);
-        matmul(c, l.down, c->up, T, c->fo);
-        k_residual1<<<blocks((size_t)D * T), 256, 0, c->stream>>>(c->x, c->fo, l.down_b, hp->mlp_down_mult, D, T);
+        const gemm_job down = {&l.down, c->up, c->fo};
+        matmuls(c, &down, 1, T, ns, rest);
+        k_residual1<<<blocks((size_t)D * T), 256, 0, c->stream>>>(c->x, c->fo, rest[0], ns[0], l.down_b, hp->mlp_down_mult, D, T);
     }
     if (c->head_here && logit_rows) {
         const int first = T - logit_rows;
