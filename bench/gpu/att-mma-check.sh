@@ -6,10 +6,7 @@
 # It runs in the default tensor-core mode only (split mode keeps the f32 kernel).
 # Data: bench/gpu/data (carried). ATT_SPEED_ONLY=1 skips the checks, ATT_CHECK_ONLY=1 the speed runs.
 cd "$(dirname "$0")/../.."
-export FALCON_H1_INT8_GEMM=0
-source bench/gpu/prep.sh > /dev/null 2>&1 || exit 1
-gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm
-E=/tmp/fh1_eval D=bench/gpu/data
+source bench/gpu/check-prep.sh
 if [ -z "$ATT_SPEED_ONLY" ]; then
   echo "--- default tensor-core mode (bf16 activations), KV cache f16"
   for m in "ta-f32 tiny-a" "tb-f32 tiny-b" "ta-bf16k tiny-a"; do set -- $m

@@ -9,10 +9,7 @@
 # Data: bench/gpu/data (carried). GG_SPEED_ONLY=1 skips the checks, GG_CHECK_ONLY=1 the speed runs;
 # GG_MODELS: comma-separated "SIZE TYPE" models of the speed runs (default "7b bf16").
 cd "$(dirname "$0")/../.."
-export FALCON_H1_INT8_GEMM=0
-source bench/gpu/prep.sh > /dev/null 2>&1 || exit 1
-gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm
-E=/tmp/fh1_eval D=bench/gpu/data
+source bench/gpu/check-prep.sh
 if [ -z "$GG_SPEED_ONLY" ]; then
   for m in "ta-f32 tiny-a" "ta-bf16k tiny-a" "ta-bf16 tiny-a" "tb-f32 tiny-b" "tb-f32k tiny-b"; do set -- $m
     for c in chat long; do

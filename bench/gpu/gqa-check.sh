@@ -5,9 +5,7 @@
 # per KV head throughout (FALCON_H1_CUDA_GQA_FROM=1), and by default (per KV head from 16384 keys).
 # GQA_DEPTHS="8192 16384" picks the depths; GQA_SPEED_ONLY=1 skips the logits check.
 cd "$(dirname "$0")/../.."
-source bench/gpu/prep.sh > /dev/null 2>&1 || exit 1
-gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm
-E=/tmp/fh1_eval
+source bench/gpu/check-prep.sh
 if [ -z "$GQA_SPEED_ONLY" ]; then
   awk 'BEGIN{for(i=0;i<2560;i++) printf "%d ", (i*7)%30000}' > /tmp/p2560.txt
   /tmp/fh1_synth 0.5b bf16 /tmp/m.gguf > /dev/null 2>&1

@@ -3,10 +3,7 @@
 # against the chunked recurrence (FALCON_H1_CUDA_SSD=0) at the real head shapes, memcheck, then
 # prefill speed with each form (forward and scan times from FALCON_H1_CUDA_PROFILE=1).
 cd "$(dirname "$0")/../.."
-source bench/gpu/prep.sh > /dev/null 2>&1 || exit 1
-gcc -O2 -o /tmp/cmp bench/gpu/cmp.c -lm
-D=${FH1_GPU_DATA:-bench/gpu/data}
-E=/tmp/fh1_eval
+source bench/gpu/check-prep.sh
 echo "--- fixtures against HF (split mode: f32-grade GEMMs)"
 for ssd in ${SSD_MODES:-1 0}; do
   for m in "ta-f32 tiny-a" "ta-bf16k tiny-a" "ta-bf16 tiny-a" "tb-f32 tiny-b" "tb-f32k tiny-b"; do set -- $m
