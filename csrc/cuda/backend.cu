@@ -2431,11 +2431,11 @@ struct wg_group {
     int nseg, T;
 };
 
-// stages that fit 227 KiB: a stage holds x_hi, [x_lo] (128 rows each), w_hi, [w_lo] (128 rows each)
+// a stage holds x_hi, [x_lo] (128 rows each), w_hi, [w_lo] (128 rows each); S of them and 1 KiB of
+// alignment must fit 227 KiB (see WG_INSTANCES)
 template <bool XLO, bool WLO> __host__ __device__ constexpr int wg_stage_bytes() {
     return WG_ROWS_BYTES(WG_BM) * (1 + XLO) + WG_ROWS_BYTES(WG_BN) * (1 + WLO);
 }
-template <bool XLO, bool WLO> __host__ __device__ constexpr int wg_stages() { return 224 * 1024 / wg_stage_bytes<XLO, WLO>() > 4 ? 4 : 224 * 1024 / wg_stage_bytes<XLO, WLO>(); }
 template <bool XLO, bool WLO, int S> static constexpr int wg_smem() { return S * wg_stage_bytes<XLO, WLO>() + 1024; }
 
 // S: stages of the cp.async ring; MINB: blocks an SM keeps resident (2 with three 32 KiB stages
@@ -3087,6 +3087,28 @@ template <bool XLO, bool WLO, int S, int MINB> static void launch_gemm_wg(cudaSt
     k_gemm_wg<XLO, WLO, S, MINB><<<blocks, 256, wg_smem<XLO, WLO, S>(), st>>>(g);
 }
 
+// Lays the blocks of g out (product j in k slices of ks[j] steps, the slices past the first one
+// after another in c->kpart) and launches the instance its operands and mode take. slices / rest:
+// as gemm_group, written for the products cut in more than one slice.
+static void launch_group(shard *c, wg_group &g, const int *ks, int *slices, float **rest) {
+    int first = 0;
+    float *part = c->kpart;
+    for (int j = 0; j < g.nseg; j++) {
+        wg_seg &s = g.s[j];
+        const int ns = ((s.K + WG_BK - 1) / WG_BK + ks[j] - 1) / ks[j];
+        s.ksteps = ks[j], s.first = first, s.rest = ns > 1 ? part : nullptr;
+        first += s.tiles_t * s.tiles_n * ns;
+        if (ns > 1) {
+            part += (size_t)(ns - 1) * g.T * s.N;
+            slices[j] = ns, rest[j] = s.rest;
+        }
+    }
+    if (g.s[0].wl) launch_gemm_wg<true, true, 3, 1>(c->stream, g, first);
+    else if (g.s[0].xl) launch_gemm_wg<true, false, 4, 1>(c->stream, g, first);
+    else if (c->wg_ctas == 2) launch_gemm_wg<false, false, 3, 2>(c->stream, g, first);
+    else launch_gemm_wg<false, false, 4, 1>(c->stream, g, first);
+}
+
 // The products of jobs[0..n) on tensor cores, as one launch where the warpgroup-MMA kernel runs:
 // the operands are split to bf16 (each distinct input once; weights only when not BF16), then
 // the MMAs. slices (optional): the consumer adds up k slices, so products may be split; on return
@@ -3132,17 +3154,9 @@ static void gemm_group(shard *c, const gemm_job *jobs, int n, int T, int *slices
     }
     prof_close(c, pm);
     pm = prof_open(c, 1, flops);
-    if (!wg || mixed) { // mma.sync kernel (or mixed W_lo): one launch per product, k whole
+    if (!wg) { // mma.sync kernel: one launch per product
         for (int j = 0; j < n; j++) {
             const wg_seg &s = g.s[j];
-            if (wg) {
-                wg_group one = {};
-                one.nseg = 1, one.T = T, one.s[0] = s;
-                one.s[0].ksteps = (s.K + WG_BK - 1) / WG_BK;
-                if (s.wl) launch_gemm_wg<true, true, 3, 1>(c->stream, one, s.tiles_t * s.tiles_n);
-                else launch_gemm_wg<true, false, 4, 1>(c->stream, one, s.tiles_t * s.tiles_n);
-                continue;
-            }
             const int n_sm = c->n_sm, nt = (s.N + TC_BN - 1) / TC_BN, b128 = (T + 127) / 128 * nt, b64 = (T + 63) / 64 * nt;
             // 128-token tiles need 120 KiB in split mode: more than Ampere/Ada GeForce cards give a block
             const bool fits128 = (size_t)tc_smem_bytes(128, xlo, s.wl != nullptr) <= c->smem_optin;
@@ -3150,28 +3164,18 @@ static void gemm_group(shard *c, const gemm_job *jobs, int n, int T, int *slices
             if (small) launch_gemm_tc<64>(c->stream, xlo, s.xh, s.xl, s.wh, s.wl, s.ldw, s.N, s.K, T, s.y);
             else launch_gemm_tc<128>(c->stream, xlo, s.xh, s.xl, s.wh, s.wl, s.ldw, s.N, s.K, T, s.y);
         }
-        prof_close(c, pm);
-        return;
-    }
-    const bool two = !xlo && c->wg_ctas == 2;
-    int ks[GEMM_SEGS];
-    plan_slices(c, g, c->n_sm * (two ? 2 : 1), slices ? c->kpart_floats : 0, ks);
-    int first = 0;
-    float *part = c->kpart;
-    for (int j = 0; j < n; j++) {
-        wg_seg &s = g.s[j];
-        const int ns = ((s.K + WG_BK - 1) / WG_BK + ks[j] - 1) / ks[j];
-        s.ksteps = ks[j], s.first = first, s.rest = ns > 1 ? part : nullptr;
-        first += s.tiles_t * s.tiles_n * ns;
-        if (ns > 1) {
-            part += (size_t)(ns - 1) * T * s.N;
-            slices[j] = ns, rest[j] = s.rest;
+    } else if (mixed) { // one launch per product, k whole
+        for (int j = 0; j < n; j++) {
+            wg_group one = {};
+            one.nseg = 1, one.T = T, one.s[0] = g.s[j];
+            const int all = (g.s[j].K + WG_BK - 1) / WG_BK;
+            launch_group(c, one, &all, nullptr, nullptr);
         }
+    } else {
+        int ks[GEMM_SEGS];
+        plan_slices(c, g, c->n_sm * (!xlo && c->wg_ctas == 2 ? 2 : 1), slices ? c->kpart_floats : 0, ks);
+        launch_group(c, g, ks, slices, rest);
     }
-    if (g.s[0].wl) launch_gemm_wg<true, true, 3, 1>(c->stream, g, first);
-    else if (xlo) launch_gemm_wg<true, false, 4, 1>(c->stream, g, first);
-    else if (two) launch_gemm_wg<false, false, 3, 2>(c->stream, g, first);
-    else launch_gemm_wg<false, false, 4, 1>(c->stream, g, first);
     prof_close(c, pm);
 }
 
@@ -3189,8 +3193,11 @@ static void launch(shard *c, void (*kern)(KArgs...), dim3 grid, dim3 block, size
     c->pdl_next = c->pdl_on;
 }
 
+// whether a ubatch of T tokens multiplies on tensor cores (gemm_group)
+static bool on_tensor_cores(const shard *c, int T) { return T >= TC_MIN_T && c->tc_mode != TC_OFF; }
+
 static void matmul(shard *c, const dmat &W, const float *x, int T, float *y) {
-    if (T >= TC_MIN_T && c->tc_mode != TC_OFF) {
+    if (on_tensor_cores(c, T)) {
         const gemm_job job = {&W, x, y};
         gemm_group(c, &job, 1, T);
         return;
@@ -3210,7 +3217,7 @@ static void matmul(shard *c, const dmat &W, const float *x, int T, float *y) {
 // jobs[0..n) of one ubatch: a GEMM group on tensor cores, else one matmul each. slices / rest: as
 // gemm_group (every output in one slice off tensor cores)
 static void matmuls(shard *c, const gemm_job *jobs, int n, int T, int *slices = nullptr, float **rest = nullptr) {
-    if (T >= TC_MIN_T && c->tc_mode != TC_OFF) {
+    if (on_tensor_cores(c, T)) {
         gemm_group(c, jobs, n, T, slices, rest);
         return;
     }
