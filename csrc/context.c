@@ -124,7 +124,9 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
         return FH1_ERR_NOMEM;
     }
     c->n_threads = fh1_pool_size(c->pool);
-    snprintf(c->backend, sizeof c->backend, "cpu %s", c->simd->name);
+    /* the prefill's activation rounding changes the numbers, so it is part of where this runs */
+    const int bf16_prefill = model->bf16_act && c->simd->bf16_dot && c->simd->bf16_dot();
+    snprintf(c->backend, sizeof c->backend, "cpu %s%s", c->simd->name, bf16_prefill ? " (bf16 prefill)" : "");
     if ((p.device == 1 || p.device == -1) && p.gpu_layers != 0) {
 #ifdef FH1_CUDA
         char cerr[256] = {0};

@@ -104,6 +104,26 @@ static const float *vec(loader *L, const char *name, int64_t n, int required) {
     return (const float *)((const uint8_t *)L->m->map + t->offset);
 }
 
+/* Which BF16 matrices the CPU prefill may multiply on bf16 activations (vdpbf16ps, where the CPU
+ * has it: twice the products of an f32 FMA, as llama.cpp's CPU path does). Folded files
+ * (llama.cpp's layout) already sit ~2.8e-3 of the logit scale from HF because folding rounds the
+ * multiplied weights; bf16 activations everywhere but the head keep them within their 3e-3 bound
+ * (2.3-2.9e-3 on tiny-a; the head's rounding alone adds ~5e-4 straight onto the logits).
+ * Files with kept multipliers exist to be exact (2e-5) and stay on f32 activations.
+ * FALCON_H1_BF16_GEMM=0 turns it off, =1 marks every BF16 matrix of any file, head included. */
+static void mark_bf16_activations(fh1_model *m) {
+    const char *e = getenv("FALCON_H1_BF16_GEMM");
+    const int policy = e && !strcmp(e, "0") ? 0 : e && !strcmp(e, "1") ? 2 : m->hp.has_multipliers ? 0 : 1;
+    m->bf16_act = 0;
+    if (!policy) return;
+    for (int i = 0; i < m->hp.n_layer; i++) {
+        fh1_layer *l = &m->layers[i];
+        fh1_matrix *ms[] = {&l->wq, &l->wk, &l->wv, &l->wo, &l->ssm_in, &l->ssm_out, &l->ffn_gate, &l->ffn_up, &l->ffn_down};
+        for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) m->bf16_act += ms[j]->bf16_act = ms[j]->type == GGML_TYPE_BF16;
+    }
+    if (policy == 2) m->bf16_act += m->output.bf16_act = m->output.type == GGML_TYPE_BF16;
+}
+
 /* A [rows][cols] matrix (ggml ne {cols, rows}). */
 static int mat(loader *L, fh1_matrix *out, const char *name, int rows, int cols, int required) {
     const gguf_tensor *t = find(L, name, required);
@@ -269,6 +289,7 @@ static fh1_status bind_tensors(loader *L) {
             return lerr(L, FH1_ERR_FORMAT, "unexpected tensor '%s' for falcon-h1", m->gguf.tensors[i].name);
     }
     if (!hp->ssm_rms_norm) hp->norm_before_gate = 0;
+    mark_bf16_activations(m);
     m->n_params = 0;
     for (int64_t i = 0; i < m->gguf.n_tensors; i++) {
         const gguf_tensor *t = &m->gguf.tensors[i];

@@ -30,6 +30,7 @@ typedef struct {
     int type;
     int rows, cols;
     size_t row_bytes;
+    int bf16_act; /* CPU prefill may round its activations to bf16 (BF16 weights; see model.c) */
 } fh1_matrix;
 
 typedef struct {
@@ -64,6 +65,7 @@ struct fh1_model {
     void *map;
     size_t map_size;
     uint64_t n_params;
+    int bf16_act; /* how many matrices are marked bf16_act (model.c) */
     pthread_t reader; /* faults the mapping in ahead of the first tokens (Linux, huge pages) */
     int reader_started;
     int reader_stop; /* __atomic builtins: this header is also compiled as C++ (CUDA, Metal) */

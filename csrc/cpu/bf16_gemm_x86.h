@@ -1,12 +1,11 @@
-/* csrc/cpu/bf16_gemm_x86.h — opt-in prefill GEMM for BF16 weights on bf16 activations
- * (FALCON_H1_BF16_GEMM=1, CPUs with AVX512_BF16), included by simd_avx512.c.
+/* csrc/cpu/bf16_gemm_x86.h — prefill GEMM for BF16 weights on bf16 activations (CPUs with
+ * AVX512_BF16), included by simd_avx512.c.
  *
- * By default BF16 weights are widened to f32 and multiplied against f32 activations (issue 3's
- * rule, which keeps files with µP multipliers within 2e-5 of HF). This path rounds the
- * activations to bf16 instead (round to nearest even), as llama.cpp's CPU BF16 path and the CUDA
- * prefill's default do: vdpbf16ps multiplies 32 bf16 pairs per instruction with f32
- * accumulation, twice the products of an f32 FMA. Logits then move by about the bf16 rounding
- * of each activation (2^-9 relative), so it is off unless asked for.
+ * Only for matrices the loader marked bf16_act (model.c: the matrices of folded, llama.cpp-layout
+ * files but the head, by default). Others widen BF16 to f32 and multiply f32 activations. This
+ * path rounds the activations to bf16 (round to nearest even), as llama.cpp's CPU BF16 path and
+ * the CUDA prefill's default do: vdpbf16ps multiplies 32 bf16 pairs per instruction with f32
+ * accumulation, twice the products of an f32 FMA.
  *
  * Blocking: BG_TB = 64 tokens are packed as k-pairs, xp[k/2][token] = (x[t][k], x[t][k+1]) as one
  * 32-bit word, so one 64-byte load gives one k-pair of 16 tokens; a tile of BG_MR rows × 64
@@ -18,14 +17,13 @@
 #define BG_NV (BG_TB / 16)
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
 
-static int bf16_gemm_state = -1;
-static int bf16_gemm_on(void) {
-    if (bf16_gemm_state < 0) {
-        const char *e = getenv("FALCON_H1_BF16_GEMM");
+static int bf16_dot_state = -1;
+static int has_bf16_dot(void) {
+    if (bf16_dot_state < 0) {
         __builtin_cpu_init();
-        bf16_gemm_state = e && !strcmp(e, "1") && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
+        bf16_dot_state = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
     }
-    return bf16_gemm_state;
+    return bf16_dot_state;
 }
 
 /* tokens t0.. (n of them, the rest of the block zero) of x as bf16 k-pairs into xp[K/2][BG_TB] */
@@ -56,7 +54,7 @@ static BF16_TARGET void bg_pack(const float *x, int ldx, int n, int K, uint32_t 
 
 static BF16_TARGET int bf16_gemm(const fh1_matrix *W, const float *x, int T, int ldx, float *y, int ldy, int r0, int r1, float *scratch) {
     const int K = W->cols;
-    if (W->type != GGML_TYPE_BF16 || K % 2 || !bf16_gemm_on()) return 0;
+    if (!W->bf16_act || W->type != GGML_TYPE_BF16 || K % 2 || !has_bf16_dot()) return 0;
     uint32_t *xp = (uint32_t *)scratch; /* K/2 · BG_TB words = 128·K bytes of FH1_GEMM_SCRATCH(K) */
     for (int t0 = 0; t0 < T; t0 += BG_TB) {
         const int n = T - t0 < BG_TB ? T - t0 : BG_TB;

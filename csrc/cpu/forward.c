@@ -139,7 +139,7 @@ static void ssm_scan_chunked(fh1_context *c, const fh1_layer *l, float *state, i
             }
             const float aend = alpha[q - 1];
             /* CB[l][s] = C_l · B_s */
-            fh1_matrix Bm = {Bq, GGML_TYPE_F32, q, N, sizeof(float) * N};
+            fh1_matrix Bm = {Bq, GGML_TYPE_F32, q, N, sizeof(float) * N, 0};
             c->simd->matmul(&Bm, Cq, q, N, CB, q, 0, q, gemm);
             /* M = L ∘ CB (causal, decayed) */
             for (int i = 0; i < q; i++)
@@ -147,10 +147,10 @@ static void ssm_scan_chunked(fh1_context *c, const fh1_layer *l, float *state, i
             /* Y[l][p] = Σ_s M[l][s] X̃[s][p] : weights X̃ᵀ [P][q] */
             for (int i = 0; i < q; i++)
                 for (int p = 0; p < P; p++) XtT[p * q + i] = Xt[i * P + p];
-            fh1_matrix XtTm = {XtT, GGML_TYPE_F32, P, q, sizeof(float) * q};
+            fh1_matrix XtTm = {XtT, GGML_TYPE_F32, P, q, sizeof(float) * q, 0};
             c->simd->matmul(&XtTm, M, q, q, Y, P, 0, P, gemm);
             /* Yo[l][p] = C_l · S[p] (state entering the chunk) */
-            fh1_matrix Sm = {S, GGML_TYPE_F32, P, N, sizeof(float) * N};
+            fh1_matrix Sm = {S, GGML_TYPE_F32, P, N, sizeof(float) * N, 0};
             c->simd->matmul(&Sm, Cq, q, N, Yo, P, 0, P, gemm);
             for (int i = 0; i < q; i++) {
                 const int t = c0 + i;
@@ -165,7 +165,7 @@ static void ssm_scan_chunked(fh1_context *c, const fh1_layer *l, float *state, i
                 for (int p = 0; p < P; p++) XtT[p * q + i] = ws * Xt[i * P + p];
                 for (int n = 0; n < N; n++) Bt[n * q + i] = Bq[i * N + n];
             }
-            fh1_matrix Btm = {Bt, GGML_TYPE_F32, N, q, sizeof(float) * q};
+            fh1_matrix Btm = {Bt, GGML_TYPE_F32, N, q, sizeof(float) * q, 0};
             c->simd->matmul(&Btm, XtT, P, q, dS, N, 0, N, gemm);
             const float dec = expf(aend);
             for (size_t i = 0; i < (size_t)P * N; i++) S[i] = S[i] * dec + dS[i];

@@ -33,6 +33,8 @@ typedef struct {
      * whether it takes N, touching nothing. */
     int (*ssm_scan_rows)(float *S, int P, int N, int T, const float *dtB, const float *C, size_t ldc, const float *x, size_t ldx, const float *dA,
                          float D, float *y, size_t ldy);
+    /* Whether matmul multiplies matrices marked bf16_act on bf16 activations here (NULL: never). */
+    int (*bf16_dot)(void);
 } fh1_simd;
 /* tokens per ssm_scan_rows call (the per-thread Δ·B scratch holds FH1_SCAN_TB·N floats) */
 #define FH1_SCAN_TB 64

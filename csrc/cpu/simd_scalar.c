@@ -98,4 +98,5 @@ const fh1_simd fh1_simd_scalar = {
     "scalar", matmul_scalar, dot_scalar, dot_f16_scalar, axpy_scalar, axpy_f16_scalar, ssm_row_scalar, mul_silu_scalar, silu_scalar, exp_shift_sum_scalar,
     attn_block_scalar,
     NULL, /* ssm_scan_rows: ssm_row token by token */
+    NULL, /* bf16_dot: f32 activations only */
 };

@@ -94,12 +94,6 @@ static inline float SUF(w_scalar)(int type, const uint8_t *row, int k) {
         }                                                                                                         \
     }
 
-/* Software prefetch ~PF_BYTES ahead in the weight stream (the stream crosses rows seamlessly). */
-#ifndef PF_BYTES
-#define PF_BYTES 2048
-#endif
-#define W_BYTES_AT(type, k) ((type) == GGML_TYPE_F32 ? (size_t)(k) * 4 : (type) == GGML_TYPE_Q8_0 ? (size_t)(k) / 32 * 34 : (size_t)(k) * 2)
-#define PREFETCH_W(w, k, type) __builtin_prefetch((const char *)(w) + W_BYTES_AT(type, k) + PF_BYTES, 0, 3)
 
 /* T = 1 (decode): memory-bound. Rows are read one after the other, so the weights stream through
  * memory sequentially (the hardware prefetcher's best case); 4 accumulators hide FMA latency. */
@@ -692,4 +686,9 @@ static FH1_TARGET void SUF(attn_block)(const float *q, int ldq, int nq, const in
 const fh1_simd SIMD_TABLE = {
     SIMD_NAME, SUF(matmul), SUF(dot), SUF(dot_f16), SUF(axpy), SUF(axpy_f16), SUF(ssm_row), SUF(mul_silu), SUF(silu), SUF(exp_shift_sum), SUF(attn_block),
     SSM_SCAN_ROWS,
+#ifdef BF16_GEMM
+    has_bf16_dot,
+#else
+    NULL,
+#endif
 };

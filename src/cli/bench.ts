@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { cpus, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Model, simdName } from '../engine/engine.js';
+import { Model } from '../engine/engine.js';
 import { SHAPES } from '../bench/shapes.js';
 import { SYNTHETIC_TYPE_NAMES, writeSyntheticModelOfType } from '../bench/synthetic.js';
 import { ggmlTypeName } from '../gguf/types.js';
@@ -150,8 +150,8 @@ async function runBench(path: string, o: BenchOptions): Promise<BenchRow[]> {
           model_n_params: info.nParams,
           backends: ctx.backend.startsWith('cuda') ? 'CUDA' : 'CPU',
           cpu_info: cpus()[0]?.model ?? 'unknown',
-          // an opt-in kernel choice that changes the numbers is part of what was measured
-          simd: ctx.backend.startsWith('cuda') ? ctx.backend : process.env.FALCON_H1_BF16_GEMM === '1' ? `${simdName()}, FALCON_H1_BF16_GEMM=1` : simdName(),
+          // the SIMD level, and the bf16 rounding of the prefill's activations where it applies
+          simd: ctx.backend.startsWith('cuda') ? ctx.backend : ctx.backend.replace(/^cpu /, ''),
           n_threads: ctx.nThreads,
           n_batch: batch,
           type_k: o.kvType,

@@ -4,7 +4,8 @@ import { writeSyntheticModel, writeSyntheticModelOfType } from '../../src/bench/
 import { MINI256 } from '../helpers/mini-shape.js';
 import { FileType, GGMLType } from '../../src/gguf/types.js';
 import { SHAPES, type ModelShape } from '../../src/bench/shapes.js';
-import { Model } from '../../src/engine/engine.js';
+import { Model, simdName } from '../../src/engine/engine.js';
+import { readFileSync } from 'node:fs';
 import { getNumber, readGGUF } from '../../src/gguf/reader.js';
 import { cli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
@@ -100,12 +101,17 @@ describe('falcon-h1 bench', () => {
     expect(md.stdout).toMatch(/\| falcon-h1 .* \| pp8 \| [0-9.]+ ± [0-9.]+ \|/);
   });
 
-  it('labels rows measured with the opt-in bf16-activation GEMM', async () => {
-    const path = await convertedFixture('tiny-a', 'bf16');
-    const on = JSON.parse(cli(['bench', path, '-p', '16', '-n', '0', '-r', '1', '-o', 'json'], { env: { FALCON_H1_BF16_GEMM: '1' } }).stdout);
-    const off = JSON.parse(cli(['bench', path, '-p', '16', '-n', '0', '-r', '1', '-o', 'json'], { env: { FALCON_H1_BF16_GEMM: '0' } }).stdout);
-    expect(on[0].simd).toMatch(/, FALCON_H1_BF16_GEMM=1$/);
-    expect(off[0].simd).not.toMatch(/BF16_GEMM/);
+  it('labels rows whose prefill rounds activations to bf16', async () => {
+    // default: folded BF16 files (llama.cpp's layout) on CPUs with AVX512_BF16; never kept files
+    const bench = (path: string, env: Record<string, string> = {}) =>
+      JSON.parse(cli(['bench', path, '-p', '16', '-n', '0', '-r', '1', '-o', 'json'], { env }).stdout)[0].simd as string;
+    const folded = await convertedFixture('tiny-a', 'bf16');
+    const kept = await convertedFixture('tiny-a', 'bf16', true);
+    const canBf16 = process.platform === 'linux' && /\bavx512_bf16\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) && simdName() === 'avx512';
+    expect(bench(folded)).toBe(canBf16 ? 'avx512 (bf16 prefill)' : simdName());
+    expect(bench(folded, { FALCON_H1_BF16_GEMM: '0' })).toBe(simdName());
+    expect(bench(kept)).toBe(simdName());
+    expect(bench(kept, { FALCON_H1_BF16_GEMM: '1' })).toBe(canBf16 ? 'avx512 (bf16 prefill)' : simdName());
   });
 
   it('refuses a model and --synthetic together', () => {

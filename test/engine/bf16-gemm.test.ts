@@ -1,40 +1,73 @@
-// FALCON_H1_BF16_GEMM=1: prefill multiplies BF16 weights by activations rounded to bf16
-// (vdpbf16ps; opt-in, the default keeps f32 activations). The switch is read once per process,
-// so this file sets it before the engine loads.
-process.env.FALCON_H1_BF16_GEMM = '1';
-const { readFileSync } = await import('node:fs');
-const { describe, expect, it } = await import('vitest');
-const { Model, simdName } = await import('../../src/engine/engine.js');
-const { convertedFixture, maxDiff, readLogits, referenceCases } = await import('../helpers/fixtures.js');
+// The CPU prefill multiplies BF16 weights by activations rounded to bf16 (vdpbf16ps) on CPUs with
+// AVX512_BF16: by default for folded files (llama.cpp's layout) except the output head; files
+// with kept multipliers stay on f32 activations. FALCON_H1_BF16_GEMM=0 / =1 force it off / on
+// everywhere. The switch is read when a model loads.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Model, simdName } from '../../src/engine/engine.js';
+import { convertedFixture, maxDiff, readLogits, referenceCases } from '../helpers/fixtures.js';
 
-// Rounding every activation to bf16 (2^-9 relative) moves these logits by 1.5e-3 to 3.1e-3 of
-// their scale: the CUDA prefill's default, which rounds the same way, measured that on these cases.
-const BF16_ACTIVATIONS = 5e-3;
+// the fixtures' bounds: folded bf16 files 3e-3 of the logit scale, kept-multiplier files 2e-5
+const FOLDED = 3e-3;
 const EXACT = 2e-5;
+// forced onto every matrix, head included: each activation rounded (2^-9 relative) moves these
+// logits by 1.5e-3 to 3.1e-3 of their scale, as the CUDA prefill's default does
+const FORCED = 5e-3;
 
 const hasBf16 = process.platform === 'linux' && /\bavx512_bf16\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) && simdName() === 'avx512';
 
-describe.skipIf(!hasBf16)('BF16 weights on bf16 activations (needs AVX512_BF16)', () => {
-  for (const keep of [true, false]) {
-    it(`tiny-a bf16${keep ? ' --keep-multipliers' : ' folded'}: prefill within ${BF16_ACTIVATIONS} of HF, and really on bf16 activations`, async () => {
-      const c = referenceCases('tiny-a').find((r) => r.name === 'long')!;
+async function prefillAndSteps(path: string, ids: number[]) {
+  const model = await Model.load(path);
+  const ctx = model.newContext({ ctxSize: ids.length, kvType: 'f32' });
+  const backend = ctx.backend;
+  const prefill = await ctx.decode(ids, { allLogits: true });
+  // one token at a time never takes the GEMM: f32 activations whatever the file
+  ctx.reset();
+  const steps = new Float32Array(prefill.length);
+  for (let i = 0; i < ids.length; i++) steps.set(await ctx.decode([ids[i]]), i * model.info.nVocab);
+  ctx.free();
+  model.free();
+  return { backend, prefill, steps };
+}
+
+describe.skipIf(!hasBf16)('BF16 prefill on bf16 activations (needs AVX512_BF16)', () => {
+  afterEach(() => {
+    delete process.env.FALCON_H1_BF16_GEMM;
+  });
+
+  for (const c of referenceCases('tiny-a')) {
+    it(`folded tiny-a bf16, ${c.name}: on by default, within the folded bound, off with FALCON_H1_BF16_GEMM=0`, async () => {
       const ref = readLogits('tiny-a', c.logits_file);
-      const model = await Model.load(await convertedFixture('tiny-a', 'bf16', keep));
-      const n = c.input_ids.length;
-      const ctx = model.newContext({ ctxSize: n, kvType: 'f32' });
-      const prefill = await ctx.decode(c.input_ids, { allLogits: true });
-      const p = maxDiff(prefill, ref);
-      expect(p.diff, `prefill: ${p.diff} vs ${BF16_ACTIVATIONS} × ${p.scale}`).toBeLessThanOrEqual(BF16_ACTIVATIONS * p.scale);
-      // one token at a time never takes the GEMM: f32 activations, so the f32-grade bound holds there
-      // and the prefill must differ from it by more than f32 rounding
-      ctx.reset();
-      const rows = new Float32Array(ref.length);
-      for (let i = 0; i < n; i++) rows.set(await ctx.decode([c.input_ids[i]]), i * model.info.nVocab);
-      const d = maxDiff(rows, ref);
-      expect(d.diff).toBeLessThanOrEqual((keep ? EXACT : 3e-3) * d.scale);
-      expect(maxDiff(prefill, rows).diff).toBeGreaterThan(EXACT * d.scale);
-      ctx.free();
-      model.free();
+      const path = await convertedFixture('tiny-a', 'bf16');
+      const on = await prefillAndSteps(path, c.input_ids);
+      expect(on.backend).toBe('cpu avx512 (bf16 prefill)');
+      const p = maxDiff(on.prefill, ref);
+      expect(p.diff, `prefill: ${p.diff} vs ${FOLDED} × ${p.scale}`).toBeLessThanOrEqual(FOLDED * p.scale);
+      expect(maxDiff(on.steps, ref).diff).toBeLessThanOrEqual(FOLDED * p.scale);
+      process.env.FALCON_H1_BF16_GEMM = '0';
+      const off = await prefillAndSteps(path, c.input_ids);
+      expect(off.backend).toBe('cpu avx512');
+      // the steps are the same f32 arithmetic either way; the prefills differ by the rounding
+      expect(maxDiff(off.steps, on.steps).diff).toBe(0);
+      expect(maxDiff(on.prefill, off.prefill).diff).toBeGreaterThan(EXACT * p.scale);
+      expect(maxDiff(off.prefill, ref).diff).toBeLessThanOrEqual(FOLDED * p.scale);
     });
   }
+
+  it('kept-multiplier tiny-a bf16: f32 activations by default (2e-5), bf16 when forced with FALCON_H1_BF16_GEMM=1', async () => {
+    const c = referenceCases('tiny-a').find((r) => r.name === 'long')!;
+    const ref = readLogits('tiny-a', c.logits_file);
+    const path = await convertedFixture('tiny-a', 'bf16', true);
+    const exact = await prefillAndSteps(path, c.input_ids);
+    expect(exact.backend).toBe('cpu avx512');
+    const e = maxDiff(exact.prefill, ref);
+    expect(e.diff).toBeLessThanOrEqual(EXACT * e.scale);
+    process.env.FALCON_H1_BF16_GEMM = '1';
+    const forced = await prefillAndSteps(path, c.input_ids);
+    expect(forced.backend).toBe('cpu avx512 (bf16 prefill)');
+    const f = maxDiff(forced.prefill, ref);
+    expect(f.diff, `prefill: ${f.diff} vs ${FORCED} × ${f.scale}`).toBeLessThanOrEqual(FORCED * f.scale);
+    expect(f.diff).toBeGreaterThan(EXACT * f.scale);
+    expect(maxDiff(forced.steps, ref).diff).toBeLessThanOrEqual(EXACT * f.scale);
+  });
 });
