@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 extern "C" {
 #include "../falcon_h1.h"
 #include "../../quant/blocks.h"
@@ -526,6 +529,25 @@ Napi::Value Context::Generate(const Napi::CallbackInfo &info) {
 
 Napi::Value SimdName(const Napi::CallbackInfo &info) { return Napi::String::New(info.Env(), fh1_simd_name()); }
 
+// dropPageCache(path): boolean — writes the file's dirty pages back and evicts its pages from the
+// page cache (POSIX_FADV_DONTNEED; false where the platform lacks it or the file cannot be opened).
+Napi::Value DropPageCache(const Napi::CallbackInfo &info) {
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(info.Env(), "dropPageCache(path: string)").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  bool dropped = false;
+#ifdef POSIX_FADV_DONTNEED
+  const std::string path = info[0].As<Napi::String>();
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    dropped = fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+    close(fd);
+  }
+#endif
+  return Napi::Boolean::New(info.Env(), dropped);
+}
+
 // quantize(type: number, values: Float32Array): Buffer — ggml-exact reference quantization of
 // whole rows (values.length must be a multiple of the type's block size).
 Napi::Value Quantize(const Napi::CallbackInfo &info) {
@@ -595,6 +617,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Context::Init(env, exports);
   exports.Set("loadModel", Napi::Function::New(env, LoadModel));
   exports.Set("simdName", Napi::Function::New(env, SimdName));
+  exports.Set("dropPageCache", Napi::Function::New(env, DropPageCache));
   exports.Set("quantize", Napi::Function::New(env, Quantize));
   exports.Set("dequantize", Napi::Function::New(env, Dequantize));
   exports.Set("quantizeRows", Napi::Function::New(env, QuantizeRows));

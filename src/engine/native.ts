@@ -98,6 +98,7 @@ export interface NativeAddon {
   loadModel(path: string, prefault?: boolean): Promise<NativeModel>;
   Context: new (model: NativeModel, params: NativeContextParams) => NativeContext;
   simdName(): string;
+  dropPageCache(path: string): boolean;
   cudaDevices(): number;
   quantize(type: number, values: Float32Array): Buffer;
   dequantize(type: number, bytes: Uint8Array, n: number): Float32Array;

@@ -2,6 +2,7 @@
 // each at an aligned offset with zero padding after it (as gguf-py and llama.cpp do).
 
 import { AtomicFile } from '../util/atomic-file.js';
+import { dropFromPageCache } from '../util/page-cache.js';
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, type GGUFEntry, type GGUFScalar } from './reader.js';
 import { GGUFValueType, tensorByteSize } from './types.js';
 
@@ -152,6 +153,7 @@ export async function writeGGUF(
     out.abort();
     throw e;
   }
+  dropFromPageCache(path);
 }
 
 // Helpers to build entries with the exact value types llama.cpp expects.

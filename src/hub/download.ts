@@ -7,6 +7,7 @@ import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileS
 import { dirname } from 'node:path';
 import { get, HubError, statusError, withRetries, sleep, type HttpOptions } from './http.js';
 import type { RepoCache } from './cache.js';
+import { dropFromPageCache } from '../util/page-cache.js';
 
 export interface RemoteFile {
   path: string;
@@ -163,6 +164,8 @@ export async function downloadToCache(cache: RepoCache, url: string, f: RemoteFi
       const h = await fileHash(inc, f.lfs, f.size);
       if (h === f.hash) {
         renameSync(inc, blob);
+        // a GGUF is mapped for inference: let its first load read it in large folios
+        if (f.path.endsWith('.gguf')) dropFromPageCache(blob);
         return { blob, downloaded: true };
       }
       // corrupt data cannot be resumed: start over once, then give up
