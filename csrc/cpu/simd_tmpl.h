@@ -94,7 +94,6 @@ static inline float SUF(w_scalar)(int type, const uint8_t *row, int k) {
         }                                                                                                         \
     }
 
-
 /* T = 1 (decode): memory-bound. Rows are read one after the other, so the weights stream through
  * memory sequentially (the hardware prefetcher's best case); 4 accumulators hide FMA latency. */
 #define DEFINE_GEMV(NAME, TYPE, LOADW)                                                                      \

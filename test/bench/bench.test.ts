@@ -5,7 +5,7 @@ import { MINI256 } from '../helpers/mini-shape.js';
 import { FileType, GGMLType } from '../../src/gguf/types.js';
 import { SHAPES, type ModelShape } from '../../src/bench/shapes.js';
 import { Model, simdName } from '../../src/engine/engine.js';
-import { readFileSync } from 'node:fs';
+import { hasBf16Prefill } from '../helpers/cpu.js';
 import { getNumber, readGGUF } from '../../src/gguf/reader.js';
 import { cli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
@@ -107,7 +107,7 @@ describe('falcon-h1 bench', () => {
       JSON.parse(cli(['bench', path, '-p', '16', '-n', '0', '-r', '1', '-o', 'json'], { env }).stdout)[0].simd as string;
     const folded = await convertedFixture('tiny-a', 'bf16');
     const kept = await convertedFixture('tiny-a', 'bf16', true);
-    const canBf16 = process.platform === 'linux' && /\bavx512_bf16\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) && simdName() === 'avx512';
+    const canBf16 = hasBf16Prefill();
     expect(bench(folded)).toBe(canBf16 ? 'avx512 (bf16 prefill)' : simdName());
     expect(bench(folded, { FALCON_H1_BF16_GEMM: '0' })).toBe(simdName());
     expect(bench(kept)).toBe(simdName());

@@ -2,9 +2,9 @@
 // AVX512_BF16: by default for folded files (llama.cpp's layout) except the output head; files
 // with kept multipliers stay on f32 activations. FALCON_H1_BF16_GEMM=0 / =1 force it off / on
 // everywhere. The switch is read when a model loads.
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Model, simdName } from '../../src/engine/engine.js';
+import { Model } from '../../src/engine/engine.js';
+import { hasBf16Prefill } from '../helpers/cpu.js';
 import { convertedFixture, maxDiff, readLogits, referenceCases } from '../helpers/fixtures.js';
 
 // the fixtures' bounds: folded bf16 files 3e-3 of the logit scale, kept-multiplier files 2e-5
@@ -13,8 +13,6 @@ const EXACT = 2e-5;
 // forced onto every matrix, head included: each activation rounded (2^-9 relative) moves these
 // logits by 1.5e-3 to 3.1e-3 of their scale, as the CUDA prefill's default does
 const FORCED = 5e-3;
-
-const hasBf16 = process.platform === 'linux' && /\bavx512_bf16\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) && simdName() === 'avx512';
 
 async function prefillAndSteps(path: string, ids: number[]) {
   const model = await Model.load(path);
@@ -30,7 +28,7 @@ async function prefillAndSteps(path: string, ids: number[]) {
   return { backend, prefill, steps };
 }
 
-describe.skipIf(!hasBf16)('BF16 prefill on bf16 activations (needs AVX512_BF16)', () => {
+describe.skipIf(!hasBf16Prefill())('BF16 prefill on bf16 activations (needs AVX512_BF16)', () => {
   afterEach(() => {
     delete process.env.FALCON_H1_BF16_GEMM;
   });
