@@ -6,6 +6,7 @@ import { fetchModel } from '../hub/fetch-model.js';
 import { parseRepoRef, pull, type PullOptions } from '../hub/pull.js';
 import type { RemoteFile } from '../hub/download.js';
 import { formatBytes, useColor } from '../util/progress.js';
+import { dropFromPageCache } from '../util/page-cache.js';
 import { ExitCode } from '../util/errors.js';
 import { onInterrupt } from './interrupt.js';
 import { parseIntOption } from './options.js';
@@ -62,6 +63,8 @@ function copyInto(dir: string, files: string[], base: string): string[] {
     const tmp = `${dst}.tmp-${process.pid}`;
     copyFileSync(realpathSync(f), tmp);
     renameSync(tmp, dst);
+    // a copied GGUF is written like any other: let its first load read it in large folios
+    if (dst.endsWith('.gguf')) dropFromPageCache(dst);
     return dst;
   });
 }
