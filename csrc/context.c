@@ -114,6 +114,10 @@ fh1_status fh1_context_new(fh1_model *model, fh1_context_params p, fh1_context *
         const size_t nq = (size_t)FH1_ATT_QT * (hp->n_head / hp->n_head_kv), dh = (size_t)hp->head_dim;
         c->attn_scratch_floats = 2 * nq * dh + 3 * nq + 2 * dh * FH1_ATT_KB + dh + 16;
         c->attn_scratch = falloc((size_t)c->n_threads * c->attn_scratch_floats, &ok);
+        /* decode: items are (token, kv head, key range), at most n_threads + FH1_ATT_MIN_T·n_head_kv */
+        const size_t R = (size_t)(hp->n_head / hp->n_head_kv), items = (size_t)c->n_threads + (size_t)FH1_ATT_MIN_T * hp->n_head_kv;
+        c->dec_scratch = falloc((size_t)c->n_threads * FH1_DEC_SCRATCH, &ok);
+        c->dec_part = falloc(items * R * (dh + 2), &ok);
     }
     c->logits_cap = 1;
     c->logits = falloc((size_t)hp->n_vocab, &ok);
@@ -177,7 +181,7 @@ void fh1_context_free(fh1_context *c) {
     if (c->u_attn != c->u) free(c->u_attn);
     void *bufs[] = {c->k_cache, c->v_cache, c->conv_state, c->ssm_state, c->x, c->u, c->zxbcdt, c->conv_in, c->xbc, c->dt, c->y,
                     c->q, c->k, c->v, c->att, c->ssm_out, c->attn_out, c->gate, c->up, c->ffn_out, c->rope_cos, c->rope_sin,
-                    c->scores, c->dtB, c->head_in, c->gemm_scratch, c->ssd_scratch, c->attn_scratch, c->logits};
+                    c->scores, c->dtB, c->head_in, c->gemm_scratch, c->ssd_scratch, c->attn_scratch, c->dec_scratch, c->dec_part, c->logits};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) free(bufs[i]);
     free(c);
 }

@@ -46,6 +46,8 @@ struct fh1_context {
     size_t gemm_scratch_floats; /* FH1_GEMM_SCRATCH(widest matrix row) */
     float *attn_scratch; /* [n_threads][attn_scratch_floats] prefill attention tiles (queries, outputs, K/V block) */
     size_t attn_scratch_floats;
+    float *dec_scratch; /* [n_threads][FH1_DEC_SCRATCH] decode attention scores */
+    float *dec_part;    /* decode attention split over keys: per item, its heads' m[R], l[R], o[R][dh] */
     float *ssd_scratch;  /* [n_threads][ssd_scratch_floats] chunked-scan work space (NULL: recurrence only) */
     size_t ssd_scratch_floats;
 

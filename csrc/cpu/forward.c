@@ -246,13 +246,75 @@ static void attention_tiled(fh1_context *c, int il, int T, int pos0, int ith, in
     }
 }
 
-/* Causal softmax attention of this thread's (token, head) pairs against the KV cache (short
- * batches on many threads); longer batches, and decode whenever the (kv head, token) items give
- * every thread one, take attention_tiled, which widens each key block once for all the query
- * heads sharing it (the per-head path reads every K and V row once per query head, one dot with
- * a horizontal sum per key): 0.5B BF16 decode at depth 4096 on 2 threads 22.9-23.9 -> 25.5-26.6
- * t/s (AMD EPYC; 1 thread and the 1.5B-Deep within this VM's noise). */
+/* Decode attention (batches of fewer than FH1_ATT_MIN_T tokens) on simd->attn_decode, which reads
+ * the cache rows in place: the tiled path widens and transposes every key block for a handful of
+ * queries, and at depth 4096 that copy cost more than the arithmetic. Work items are (token, kv
+ * head, key range); the keys are split only when the (token, kv head) pairs leave threads idle, in
+ * ranges of at least DEC_MIN_KEYS, and the ranges' softmax states then merge per query head after
+ * a barrier. Returns 0 (every thread alike) when the kernel does not take this shape. */
+#define DEC_MIN_KEYS 128
+static int attention_decode(fh1_context *c, int il, int T, int pos0, int ith, int nth) {
+    const fh1_hparams *hp = &c->model->hp;
+    const int dh = hp->head_dim, Hkv = hp->n_head_kv, R = hp->n_head / Hkv, kvd = Hkv * dh, qd = hp->n_head * dh;
+    const int f16 = c->kv_type == FH1_KV_F16;
+    if (T >= FH1_ATT_MIN_T || !c->simd->attn_decode || !c->simd->attn_decode(NULL, R, NULL, NULL, 0, f16, 0, dh, 0.0f, NULL, NULL, NULL, NULL)) return 0;
+    const float scale = (float)(1.0 / sqrt((double)dh));
+    int splits = 1;
+    if (T * Hkv < nth) {
+        const int by_keys = (pos0 + 1) / DEC_MIN_KEYS;
+        splits = (nth + T * Hkv - 1) / (T * Hkv);
+        if (splits > by_keys) splits = by_keys > 1 ? by_keys : 1;
+    }
+    const size_t esz = f16 ? sizeof(uint16_t) : sizeof(float), part = (size_t)R * (dh + 2);
+    float *ws = c->dec_scratch + (size_t)ith * FH1_DEC_SCRATCH;
+    for (int w = ith; w < T * Hkv * splits; w += nth) {
+        const int t = w / (Hkv * splits), kvh = (w / splits) % Hkv, sp = w % splits;
+        int k0, k1;
+        fh1_split(pos0 + t + 1, sp, splits, &k0, &k1);
+        const size_t off = ((size_t)il * c->n_ctx + (size_t)k0) * kvd + (size_t)kvh * dh;
+        const float *q = c->q + (size_t)t * qd + (size_t)kvh * R * dh;
+        float ml[2 * DEC_RMAX], *m = splits > 1 ? c->dec_part + (size_t)w * part : ml, *l = m + R;
+        float *o = splits > 1 ? m + 2 * R : c->att + (size_t)t * qd + (size_t)kvh * R * dh;
+        for (int r = 0; r < R; r++) {
+            m[r] = -INFINITY;
+            l[r] = 0.0f;
+        }
+        memset(o, 0, sizeof(float) * (size_t)R * dh);
+        c->simd->attn_decode(q, R, (const char *)c->k_cache + off * esz, (const char *)c->v_cache + off * esz, kvd, f16, k1 - k0, dh, scale, m, l, o, ws);
+        if (splits == 1)
+            for (int r = 0; r < R; r++)
+                for (int d = 0; d < dh; d++) o[(size_t)r * dh + d] /= l[r];
+    }
+    if (splits > 1) {
+        fh1_barrier(c->pool);
+        int b, e;
+        fh1_split(T * hp->n_head, ith, nth, &b, &e);
+        for (int w = b; w < e; w++) {
+            const int t = w / hp->n_head, j = w % hp->n_head, kvh = j / R, r = j % R;
+            const float *first = c->dec_part + (size_t)(t * Hkv + kvh) * splits * part;
+            float mx = -INFINITY, sum = 0.0f;
+            for (int sp = 0; sp < splits; sp++) mx = first[sp * part + r] > mx ? first[sp * part + r] : mx;
+            float *out = c->att + (size_t)t * qd + (size_t)j * dh;
+            memset(out, 0, sizeof(float) * dh);
+            for (int sp = 0; sp < splits; sp++) {
+                const float *pm = first + sp * part, wgt = pm[r] == -INFINITY ? 0.0f : expf(pm[r] - mx);
+                sum += pm[R + r] * wgt;
+                for (int d = 0; d < dh; d++) out[d] += wgt * pm[2 * R + (size_t)r * dh + d];
+            }
+            for (int d = 0; d < dh; d++) out[d] /= sum;
+        }
+    }
+    return 1;
+}
+
+/* Causal softmax attention of this thread's (token, head) pairs against the KV cache. Short
+ * batches go to attention_decode where the SIMD table has its kernel (every table but the scalar
+ * one, for up to DEC_RMAX query heads per KV head). Otherwise longer batches, and short ones whose
+ * (kv head, token) items give every thread one, take attention_tiled, which widens each key block
+ * once for all the query heads sharing it; the rest use the per-head loop below (every K and V row
+ * read once per query head, one dot with a horizontal sum per key). */
 static void attention(fh1_context *c, int il, int T, int pos0, int ith, int nth) {
+    if (attention_decode(c, il, T, pos0, ith, nth)) return;
     if (T >= FH1_ATT_MIN_T || T * c->model->hp.n_head_kv >= nth) {
         attention_tiled(c, il, T, pos0, ith, nth);
         return;

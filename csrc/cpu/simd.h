@@ -35,7 +35,20 @@ typedef struct {
                          float D, float *y, size_t ldy);
     /* Whether matmul multiplies matrices marked bf16_act on bf16 activations here (NULL: never). */
     int (*bf16_dot)(void);
+    /* Decode attention: the R query heads sharing one KV head (q: R rows of dh) against keys
+     * [0, n) of K and Vc (rows ld elements apart; f16 when f16 != 0, else f32), read in place. It
+     * updates their online-softmax state m[R], l[R], o[R·dh] (unnormalised), so a thread can take
+     * a range of keys and the ranges merge afterwards. scratch: FH1_DEC_SCRATCH(dh) floats. Returns
+     * 0, touching nothing, when it does not take R or dh (the caller then uses the other paths);
+     * NULL where there is no such kernel. */
+    int (*attn_decode)(const float *q, int R, const void *K, const void *Vc, size_t ld, int f16, int n, int dh, float scale, float *m, float *l,
+                       float *o, float *scratch);
 } fh1_simd;
+/* decode attention: keys per online-softmax step, most query heads per KV head, per-thread scratch
+ * (the score accumulators of one group of ≤ 16 keys and the step's scores, for DEC_RMAX heads) */
+#define DEC_KB 64
+#define DEC_RMAX 8
+#define FH1_DEC_SCRATCH ((size_t)DEC_RMAX * (16 * 16 + DEC_KB))
 /* tokens per ssm_scan_rows call (the per-thread Δ·B scratch holds FH1_SCAN_TB·N floats) */
 #define FH1_SCAN_TB 64
 

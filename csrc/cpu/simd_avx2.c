@@ -37,6 +37,12 @@
 #define vdiv(a, b) _mm256_div_ps(a, b)
 #define vneg(a) _mm256_sub_ps(_mm256_setzero_ps(), a)
 #define vround(a) _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+/* lanes 0-3: sums of a's adjacent lane pairs, 4-7: of b's (hadd interleaves the 128-bit halves;
+ * the permute puts them back in order) */
+static inline __attribute__((target("avx2,fma,f16c"))) __m256 vpairsum(__m256 a, __m256 b) {
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_hadd_ps(a, b)), 0xD8));
+}
+#define vpairsum vpairsum
 /* p · 2^n for integral n: clamp n so the exponent field stays valid, then add it to the exponent */
 static inline __attribute__((target("avx2,fma,f16c"))) __m256 vscale2(__m256 p, __m256 n) {
     n = _mm256_max_ps(_mm256_min_ps(n, _mm256_set1_ps(127.0f)), _mm256_set1_ps(-126.0f));

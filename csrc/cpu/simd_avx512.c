@@ -39,6 +39,10 @@
 #define vneg(a) _mm512_sub_ps(_mm512_setzero_ps(), a)
 #define vround(a) _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define vscale2(p, n) _mm512_scalef_ps(p, n)
+/* lanes 0-7: sums of a's adjacent lane pairs, 8-15: of b's (the decode attention's key reduction) */
+#define vpairsum(a, b)                                                                                                                 \
+    _mm512_add_ps(_mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b),       \
+                  _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b))
 
 /* VNNI integer dots for decode (T < GEMM_MIN_T) with every block type we write (Q8_0, Q4_0, Q4_1,
  * Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K):

@@ -29,6 +29,7 @@
 #define vdiv(a, b) vdivq_f32(a, b)
 #define vneg(a) vnegq_f32(a)
 #define vround(a) vrndnq_f32(a)
+#define vpairsum(a, b) vpaddq_f32(a, b) /* [a0+a1, a2+a3, b0+b1, b2+b3] */
 static inline float32x4_t vscale2(float32x4_t p, float32x4_t n) {
     n = vmaxq_f32(vminq_f32(n, vdupq_n_f32(127.0f)), vdupq_n_f32(-126.0f));
     return vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)));

@@ -99,4 +99,5 @@ const fh1_simd fh1_simd_scalar = {
     attn_block_scalar,
     NULL, /* ssm_scan_rows: ssm_row token by token */
     NULL, /* bf16_dot: f32 activations only */
+    NULL, /* attn_decode: the per-head and tiled paths */
 };

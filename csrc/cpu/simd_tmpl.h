@@ -682,6 +682,139 @@ static FH1_TARGET void SUF(attn_block)(const float *q, int ldq, int nq, const in
     }
 }
 
+#ifdef vpairsum
+#define DEC_PF 16 /* keys ahead that the K rows are prefetched */
+#define DEC_ROW(base, row, c) (f16 ? vload_f16((const uint16_t *)(base) + (row) + (c)) : vload((const float *)(base) + (row) + (c)))
+
+/* scores of one group of VL keys (gk of them real) against RQ queries: each pair of key rows is
+ * widened once per chunk and multiplied into 2·RQ accumulators (independent FMA chains), stored to
+ * acc, then folded into one vector of VL scores per query by log2(VL) rounds of vpairsum (no
+ * transposed copy of K, no horizontal sum per key). Keys past gk repeat the last real one: their
+ * scores are finite and never used. */
+static inline __attribute__((always_inline)) FH1_TARGET void SUF(dec_scores)(const float *q, const void *K, const void *Vc, size_t ld, const int f16,
+                                                                            int key0, int gk, int dh, float scale, float *acc, float *sc, const int RQ) {
+    const int esz = f16 ? 2 : 4;
+    for (int k = 0; k < VL; k += 2) {
+        const size_t row0 = (size_t)(key0 + (k < gk ? k : gk - 1)) * ld, row1 = (size_t)(key0 + (k + 1 < gk ? k + 1 : gk - 1)) * ld;
+        /* at depth the rows come from memory: fetch K DEC_PF keys ahead, and these keys' V rows
+         * for the o += p·V pass (hints: past the end of the cache they do not fault) */
+        for (int b = 0; b < dh * esz; b += 64) {
+            __builtin_prefetch((const char *)K + (row0 + DEC_PF * ld) * esz + b);
+            __builtin_prefetch((const char *)K + (row1 + DEC_PF * ld) * esz + b);
+            __builtin_prefetch((const char *)Vc + row0 * esz + b);
+            __builtin_prefetch((const char *)Vc + row1 * esz + b);
+        }
+        V a0[DEC_RMAX], a1[DEC_RMAX];
+        for (int r = 0; r < RQ; r++) a0[r] = a1[r] = vzero();
+        for (int c = 0; c < dh; c += VL) {
+            const V k0 = DEC_ROW(K, row0, c), k1 = DEC_ROW(K, row1, c);
+            for (int r = 0; r < RQ; r++) {
+                const V qv = vload(q + (size_t)r * dh + c);
+                a0[r] = vfma(k0, qv, a0[r]);
+                a1[r] = vfma(k1, qv, a1[r]);
+            }
+        }
+        for (int r = 0; r < RQ; r++) {
+            vstore(acc + ((size_t)r * VL + k) * VL, a0[r]);
+            vstore(acc + ((size_t)r * VL + k + 1) * VL, a1[r]);
+        }
+    }
+    for (int r = 0; r < RQ; r++) {
+        V t[VL];
+        for (int k = 0; k < VL; k++) t[k] = vload(acc + ((size_t)r * VL + k) * VL);
+        for (int w = VL; w > 1; w /= 2)
+            for (int i = 0; i < w / 2; i++) t[i] = vpairsum(t[2 * i], t[2 * i + 1]);
+        vstore(sc + (size_t)r * DEC_KB, vmul(t[0], vset1(scale)));
+    }
+}
+
+/* o[r][c .. c + UC·VL) ← o·corr[r] + Σ_k p[r][k]·V[k][..]: UC chunks × UK key phases × RQ
+ * accumulators, so the sum over keys runs as that many independent FMA chains */
+static inline __attribute__((always_inline)) FH1_TARGET void SUF(dec_pv)(float *o, int dh, const void *Vc, size_t ld, const int f16, int key0, int nk,
+                                                                        const float *sc, const float *corr, int c, const int RQ, const int UC,
+                                                                        const int UK) {
+    V ov[2][2][DEC_RMAX];
+    for (int u = 0; u < UC; u++)
+        for (int r = 0; r < RQ; r++) {
+            ov[0][u][r] = vmul(vload(o + (size_t)r * dh + c + u * VL), vset1(corr[r]));
+            if (UK > 1) ov[1][u][r] = vzero();
+        }
+    int k = 0;
+    for (; k + UK <= nk; k += UK)
+        for (int h = 0; h < UK; h++)
+            for (int u = 0; u < UC; u++) {
+                const V vv = DEC_ROW(Vc, (size_t)(key0 + k + h) * ld, c + u * VL);
+                for (int r = 0; r < RQ; r++) ov[h][u][r] = vfma(vset1(sc[(size_t)r * DEC_KB + k + h]), vv, ov[h][u][r]);
+            }
+    for (; k < nk; k++)
+        for (int u = 0; u < UC; u++) {
+            const V vv = DEC_ROW(Vc, (size_t)(key0 + k) * ld, c + u * VL);
+            for (int r = 0; r < RQ; r++) ov[0][u][r] = vfma(vset1(sc[(size_t)r * DEC_KB + k]), vv, ov[0][u][r]);
+        }
+    for (int u = 0; u < UC; u++)
+        for (int r = 0; r < RQ; r++) vstore(o + (size_t)r * dh + c + u * VL, UK > 1 ? vadd(ov[0][u][r], ov[1][u][r]) : ov[0][u][r]);
+}
+
+/* Decode attention (see fh1_simd.attn_decode), RQ query heads a compile-time constant so their
+ * accumulators stay in registers: per DEC_KB keys, the scores (dec_scores), one online-softmax
+ * step, and o += p·V with the V rows read in place (dec_pv). */
+static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_decode_r)(const float *q, const void *K, const void *Vc, size_t ld, const int f16,
+                                                                               int n, int dh, float scale, float *m, float *l, float *o, float *scratch,
+                                                                               const int RQ) {
+    float *acc = scratch, *sc = acc + (size_t)RQ * VL * VL;
+    for (int s0 = 0; s0 < n; s0 += DEC_KB) {
+        const int nk = n - s0 < DEC_KB ? n - s0 : DEC_KB;
+        for (int g = 0; g < nk; g += VL)
+            SUF(dec_scores)(q, K, Vc, ld, f16, s0 + g, nk - g < VL ? nk - g : VL, dh, scale, acc, sc + g, RQ);
+        /* the online-softmax step, on whole vectors: the lanes past nk in the last group repeat a
+         * real key's score (harmless to the max) and are zeroed after the exp */
+        const int nv = (nk + VL - 1) / VL * VL;
+        float corr[DEC_RMAX];
+        for (int r = 0; r < RQ; r++) {
+            float *s = sc + (size_t)r * DEC_KB, lanes[VL];
+            V mx = vload(s);
+            for (int i = VL; i < nv; i += VL) mx = vmax_(mx, vload(s + i));
+            vstore(lanes, mx);
+            float bm = lanes[0];
+            for (int i = 1; i < VL; i++) bm = lanes[i] > bm ? lanes[i] : bm;
+            const float mnew = bm > m[r] ? bm : m[r];
+            corr[r] = m[r] == -INFINITY ? 0.0f : expf(m[r] - mnew);
+            for (int i = 0; i < nv; i += VL) vstore(s + i, SUF(vexp)(vsub(vload(s + i), vset1(mnew))));
+            for (int i = nk; i < nv; i++) s[i] = 0.0f;
+            V sum = vload(s);
+            for (int i = VL; i < nv; i += VL) sum = vadd(sum, vload(s + i));
+            l[r] = l[r] * corr[r] + vhsum(sum);
+            m[r] = mnew;
+        }
+        /* chains: RQ × chunks × key phases, eight or more where the registers allow */
+        const int UK = RQ <= 3 ? 2 : 1;
+        int c = 0;
+        for (; c + 2 * VL <= dh; c += 2 * VL) SUF(dec_pv)(o, dh, Vc, ld, f16, s0, nk, sc, corr, c, RQ, 2, UK);
+        for (; c < dh; c += VL) SUF(dec_pv)(o, dh, Vc, ld, f16, s0, nk, sc, corr, c, RQ, 1, UK);
+    }
+}
+
+static FH1_TARGET int SUF(attn_decode)(const float *q, int R, const void *K, const void *Vc, size_t ld, int f16, int n, int dh, float scale, float *m,
+                                       float *l, float *o, float *scratch) {
+    if (R < 1 || R > DEC_RMAX || dh % VL != 0) return 0;
+    if (!q) return 1; /* the caller asking whether the shape is taken */
+#define DEC_CASE(r)                                                                                  \
+    case r:                                                                                          \
+        if (f16) SUF(attn_decode_r)(q, K, Vc, ld, 1, n, dh, scale, m, l, o, scratch, r);              \
+        else SUF(attn_decode_r)(q, K, Vc, ld, 0, n, dh, scale, m, l, o, scratch, r);                  \
+        return 1;
+    switch (R) {
+        DEC_CASE(1) DEC_CASE(2) DEC_CASE(3) DEC_CASE(4) DEC_CASE(5) DEC_CASE(6) DEC_CASE(7) DEC_CASE(8)
+    }
+#undef DEC_CASE
+    return 0;
+}
+#undef DEC_ROW
+#define ATTN_DECODE SUF(attn_decode)
+#else
+#define ATTN_DECODE NULL
+#endif
+
 const fh1_simd SIMD_TABLE = {
     SIMD_NAME, SUF(matmul), SUF(dot), SUF(dot_f16), SUF(axpy), SUF(axpy_f16), SUF(ssm_row), SUF(mul_silu), SUF(silu), SUF(exp_shift_sum), SUF(attn_block),
     SSM_SCAN_ROWS,
@@ -690,4 +823,5 @@ const fh1_simd SIMD_TABLE = {
 #else
     NULL,
 #endif
+    ATTN_DECODE,
 };
