@@ -49,14 +49,14 @@ export function oracleSuite(opts: { long16k: boolean }) {
           ctx.reset();
           const chunked = new Float32Array(ref.length);
           let pos = 0;
-          for (const s of [7, 50, n]) {
+          for (const s of [3, 2, 7, 50, n]) { // 3 and 2: batches too short for the tiled attention
             const take = Math.min(s, n - pos);
             if (take <= 0) break;
             chunked.set(await ctx.decode(c.input_ids.slice(pos, pos + take), { allLogits: true }), pos * model.info.nVocab);
             pos += take;
           }
           const d = maxDiff(chunked, ref);
-          expect(d.diff, `chunks 7+50+rest: ${d.diff}`).toBeLessThanOrEqual(v.bound * d.scale);
+          expect(d.diff, `chunks 3+2+7+50+rest: ${d.diff}`).toBeLessThanOrEqual(v.bound * d.scale);
           ctx.free();
           model.free();
         });
