@@ -38,7 +38,7 @@ typedef struct {
     /* Decode attention: the R query heads sharing one KV head (q: R rows of dh) against keys
      * [0, n) of K and Vc (rows ld elements apart; f16 when f16 != 0, else f32), read in place. It
      * updates their online-softmax state m[R], l[R], o[R·dh] (unnormalised), so a thread can take
-     * a range of keys and the ranges merge afterwards. scratch: FH1_DEC_SCRATCH(dh) floats. Returns
+     * a range of keys and the ranges merge afterwards. scratch: FH1_DEC_SCRATCH floats. Returns
      * 0, touching nothing, when it does not take R or dh (the caller then uses the other paths);
      * NULL where there is no such kernel. */
     int (*attn_decode)(const float *q, int R, const void *K, const void *Vc, size_t ld, int f16, int n, int dh, float scale, float *m, float *l,

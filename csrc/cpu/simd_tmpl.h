@@ -766,8 +766,8 @@ static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_decode_r)(
         const int nk = n - s0 < DEC_KB ? n - s0 : DEC_KB;
         for (int g = 0; g < nk; g += VL)
             SUF(dec_scores)(q, K, Vc, ld, f16, s0 + g, nk - g < VL ? nk - g : VL, dh, scale, acc, sc + g, RQ);
-        /* the online-softmax step, on whole vectors: the lanes past nk in the last group repeat a
-         * real key's score (harmless to the max) and are zeroed after the exp */
+        /* the online-softmax step; the max runs on whole vectors (the lanes past nk in the last
+         * group repeat a real key's score, harmless to it) */
         const int nv = (nk + VL - 1) / VL * VL;
         float corr[DEC_RMAX];
         for (int r = 0; r < RQ; r++) {
@@ -779,11 +779,7 @@ static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_decode_r)(
             for (int i = 1; i < VL; i++) bm = lanes[i] > bm ? lanes[i] : bm;
             const float mnew = bm > m[r] ? bm : m[r];
             corr[r] = m[r] == -INFINITY ? 0.0f : expf(m[r] - mnew);
-            for (int i = 0; i < nv; i += VL) vstore(s + i, SUF(vexp)(vsub(vload(s + i), vset1(mnew))));
-            for (int i = nk; i < nv; i++) s[i] = 0.0f;
-            V sum = vload(s);
-            for (int i = VL; i < nv; i += VL) sum = vadd(sum, vload(s + i));
-            l[r] = l[r] * corr[r] + vhsum(sum);
+            l[r] = l[r] * corr[r] + SUF(exp_shift_sum)(s, mnew, nk);
             m[r] = mnew;
         }
         /* chains: RQ × chunks × key phases, eight or more where the registers allow */

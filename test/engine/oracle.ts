@@ -27,6 +27,12 @@ export const VARIANTS: Variant[] = [
   { label: 'tiny-b f32 --keep-multipliers', model: 'tiny-b', file: () => convertedFixture('tiny-b', 'f32', true), bound: EXACT },
 ];
 
+// tiny-a's 16K-token prompt and HF's logits at its listed positions (rows in that order)
+function readLong16k(): { spec: { input_ids: number[]; positions: number[] }; ref: Float32Array } {
+  const spec = JSON.parse(readFileSync(modelDir('tiny-a/long16k.json'), 'utf8')) as { input_ids: number[]; positions: number[] };
+  return { spec, ref: readLogits('tiny-a', 'long16k.logits.f32') };
+}
+
 export function oracleSuite(opts: { long16k: boolean }) {
   for (const v of VARIANTS) {
     describe(v.label, () => {
@@ -66,8 +72,7 @@ export function oracleSuite(opts: { long16k: boolean }) {
 
   if (opts.long16k) {
     it('tiny-a long16k: 16K tokens, RoPE base 1e11 at far positions, 16K KV cache, 256 scan chunks', async () => {
-      const spec = JSON.parse(readFileSync(modelDir('tiny-a/long16k.json'), 'utf8')) as { input_ids: number[]; positions: number[] };
-      const ref = readLogits('tiny-a', 'long16k.logits.f32');
+      const { spec, ref } = readLong16k();
       const model = await Model.load(await convertedFixture('tiny-a', 'f32'));
       const V = model.info.nVocab;
       const ctx = model.newContext({ ctxSize: spec.input_ids.length, kvType: 'f32' });
@@ -85,8 +90,7 @@ export function oracleSuite(opts: { long16k: boolean }) {
     // 6 threads for 2 KV heads: with a SIMD decode kernel each head's keys are split in three
     // ranges whose softmax states merge (the scalar table has none: per-head path). The prompt goes in as batches up to each checked position, whose token is then
     // decoded alone (f32 and f16 caches).
-    const spec = JSON.parse(readFileSync(modelDir('tiny-a/long16k.json'), 'utf8')) as { input_ids: number[]; positions: number[] };
-    const ref = readLogits('tiny-a', 'long16k.logits.f32');
+    const { spec, ref } = readLong16k();
     const model = await Model.load(await convertedFixture('tiny-a', 'f32'));
     const V = model.info.nVocab, checked = [1024, 2048, 3072, 4096];
     for (const [kvType, bound] of [
