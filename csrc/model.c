@@ -2,6 +2,7 @@
  * Reads llama.cpp's upstream layout (multipliers folded) and TII's legacy layout (multipliers as
  * metadata, blk.N.ssm_mup_vec, blk.N.ffn_pre_norm), which `convert --keep-multipliers` also writes. */
 #include "model.h"
+#include "cpu/simd.h"
 #include "../quant/blocks.h"
 
 #include <errno.h>
@@ -104,8 +105,8 @@ static const float *vec(loader *L, const char *name, int64_t n, int required) {
     return (const float *)((const uint8_t *)L->m->map + t->offset);
 }
 
-/* Which BF16 matrices the CPU prefill may multiply on bf16 activations (vdpbf16ps, where the CPU
- * has it: twice the products of an f32 FMA, as llama.cpp's CPU path does). Folded files
+/* Which BF16 matrices the CPU prefill may multiply on bf16 activations (vdpbf16ps, on CPUs where
+ * it gives twice the products of an f32 FMA (simd.h bf16_dot), as llama.cpp's CPU path does). Folded files
  * (llama.cpp's layout) already sit ~2.8e-3 of the logit scale from HF because folding rounds the
  * multiplied weights; bf16 activations everywhere but the head keep them within their 3e-3 bound
  * (2.3-2.9e-3 on tiny-a; the head's rounding alone adds ~5e-4 straight onto the logits).
@@ -113,7 +114,9 @@ static const float *vec(loader *L, const char *name, int64_t n, int required) {
  * FALCON_H1_BF16_GEMM=0 turns it off, =1 marks every BF16 matrix of any file, head included. */
 static void mark_bf16_activations(fh1_model *m) {
     const char *e = getenv("FALCON_H1_BF16_GEMM");
-    const int policy = e && !strcmp(e, "0") ? 0 : e && !strcmp(e, "1") ? 2 : m->hp.has_multipliers ? 0 : 1;
+    const fh1_simd *cpu = fh1_simd_get();
+    const int faster = cpu->bf16_dot && cpu->bf16_dot() == 2;
+    const int policy = e && !strcmp(e, "0") ? 0 : e && !strcmp(e, "1") ? 2 : m->hp.has_multipliers || !faster ? 0 : 1;
     m->bf16_act = 0;
     if (!policy) return;
     for (int i = 0; i < m->hp.n_layer; i++) {

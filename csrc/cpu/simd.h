@@ -33,7 +33,8 @@ typedef struct {
      * whether it takes N, touching nothing. */
     int (*ssm_scan_rows)(float *S, int P, int N, int T, const float *dtB, const float *C, size_t ldc, const float *x, size_t ldx, const float *dA,
                          float D, float *y, size_t ldy);
-    /* Whether matmul multiplies matrices marked bf16_act on bf16 activations here (NULL: never). */
+    /* Whether matmul multiplies matrices marked bf16_act on bf16 activations here (NULL or 0:
+     * never; 1: it can, for files that ask; 2: it can and is faster, so folded files do by default). */
     int (*bf16_dot)(void);
     /* Decode attention: the R query heads sharing one KV head (q: R rows of dh) against keys
      * [0, n) of K and Vc (rows ld elements apart; f16 when f16 != 0, else f32), read in place. It

@@ -3,6 +3,7 @@
  * Weights are widened to f32 on load (bf16: shift; f16: vcvtph2ps; q8_0: int8→f32 × block scale),
  * so results agree with the scalar reference up to f32 summation order. */
 #include "simd.h"
+#include "int8_prefetch.h"
 #include "../../quant/blocks.h"
 
 #include <math.h>
@@ -95,8 +96,10 @@ static inline float SUF(w_scalar)(int type, const uint8_t *row, int k) {
     }
 
 /* T = 1 (decode): memory-bound. Rows are read one after the other, so the weights stream through
- * memory sequentially (the hardware prefetcher's best case); 4 accumulators hide FMA latency. */
-#define DEFINE_GEMV(NAME, TYPE, LOADW)                                                                      \
+ * memory sequentially (the hardware prefetcher's best case); 4 accumulators hide FMA latency.
+ * BYTE_AT(k) is element k's byte offset in a row: the lines ahead are prefetched as the integer
+ * dots do (int8_prefetch.h; one core's hardware prefetchers alone fell short of the bandwidth). */
+#define DEFINE_GEMV(NAME, TYPE, LOADW, BYTE_AT)                                                             \
     static FH1_TARGET void NAME(const fh1_matrix *W, const float *x, float *y, int r0, int r1) {           \
         const int K = W->cols, K4 = K - K % (4 * VL), KV = K - K % VL;                                      \
         for (int r = r0; r < r1; r++) {                                                                     \
@@ -104,6 +107,7 @@ static inline float SUF(w_scalar)(int type, const uint8_t *row, int k) {
             V c0 = vzero(), c1 = vzero(), c2 = vzero(), c3 = vzero();                                       \
             int k = 0;                                                                                      \
             for (; k < K4; k += 4 * VL) {                                                                   \
+                for (int o = BYTE_AT(k); o < BYTE_AT(k + 4 * VL); o += 64) INT8_PREFETCH(w + o);            \
                 c0 = vfma(LOADW(w, k), vload(x + k), c0);                                                   \
                 c1 = vfma(LOADW(w, k + VL), vload(x + k + VL), c1);                                         \
                 c2 = vfma(LOADW(w, k + 2 * VL), vload(x + k + 2 * VL), c2);                                 \
@@ -116,10 +120,13 @@ static inline float SUF(w_scalar)(int type, const uint8_t *row, int k) {
         }                                                                                                   \
     }
 
-DEFINE_GEMV(SUF(mv_f32), GGML_TYPE_F32, LOADW_F32)
-DEFINE_GEMV(SUF(mv_f16), GGML_TYPE_F16, LOADW_F16)
-DEFINE_GEMV(SUF(mv_bf16), GGML_TYPE_BF16, LOADW_BF16)
-DEFINE_GEMV(SUF(mv_q8_0), GGML_TYPE_Q8_0, LOADW_Q8_0)
+#define BYTE_AT_4(k) ((k) * 4)
+#define BYTE_AT_2(k) ((k) * 2)
+#define BYTE_AT_Q8_0(k) ((k) / QK8_0 * (int)sizeof(block_q8_0))
+DEFINE_GEMV(SUF(mv_f32), GGML_TYPE_F32, LOADW_F32, BYTE_AT_4)
+DEFINE_GEMV(SUF(mv_f16), GGML_TYPE_F16, LOADW_F16, BYTE_AT_2)
+DEFINE_GEMV(SUF(mv_bf16), GGML_TYPE_BF16, LOADW_BF16, BYTE_AT_2)
+DEFINE_GEMV(SUF(mv_q8_0), GGML_TYPE_Q8_0, LOADW_Q8_0, BYTE_AT_Q8_0)
 
 DEFINE_MATMUL(SUF(mm_f32), GGML_TYPE_F32, LOADW_F32)
 DEFINE_MATMUL(SUF(mm_f16), GGML_TYPE_F16, LOADW_F16)

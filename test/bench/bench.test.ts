@@ -5,7 +5,7 @@ import { MINI256 } from '../helpers/mini-shape.js';
 import { FileType, GGMLType } from '../../src/gguf/types.js';
 import { SHAPES, type ModelShape } from '../../src/bench/shapes.js';
 import { Model, simdName } from '../../src/engine/engine.js';
-import { hasBf16Prefill } from '../helpers/cpu.js';
+import { hasBf16Dot, hasBf16Prefill } from '../helpers/cpu.js';
 import { getNumber, readGGUF } from '../../src/gguf/reader.js';
 import { cli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
@@ -102,16 +102,15 @@ describe('falcon-h1 bench', () => {
   });
 
   it('labels rows whose prefill rounds activations to bf16', async () => {
-    // default: folded BF16 files (llama.cpp's layout) on CPUs with AVX512_BF16; never kept files
+    // default: folded BF16 files (llama.cpp's layout) on AMD CPUs with AVX512_BF16; never kept files
     const bench = (path: string, env: Record<string, string> = {}) =>
       JSON.parse(cli(['bench', path, '-p', '16', '-n', '0', '-r', '1', '-o', 'json'], { env }).stdout)[0].simd as string;
     const folded = await convertedFixture('tiny-a', 'bf16');
     const kept = await convertedFixture('tiny-a', 'bf16', true);
-    const canBf16 = hasBf16Prefill();
-    expect(bench(folded)).toBe(canBf16 ? 'avx512 (bf16 prefill)' : simdName());
+    expect(bench(folded)).toBe(hasBf16Prefill() ? 'avx512 (bf16 prefill)' : simdName());
     expect(bench(folded, { FALCON_H1_BF16_GEMM: '0' })).toBe(simdName());
     expect(bench(kept)).toBe(simdName());
-    expect(bench(kept, { FALCON_H1_BF16_GEMM: '1' })).toBe(canBf16 ? 'avx512 (bf16 prefill)' : simdName());
+    expect(bench(kept, { FALCON_H1_BF16_GEMM: '1' })).toBe(hasBf16Dot() ? 'avx512 (bf16 prefill)' : simdName());
   });
 
   it('refuses a model and --synthetic together', () => {
