@@ -10,8 +10,8 @@
  *  - elsewhere: into L1 2 KB ahead and into L2 8 KB ahead. On an Intel Xeon with AVX-512 the
  *    non-temporal prefetch cost 40% (0.5B Q8_0 tg64 at 1 thread 11.1 against 18.8 t/s with
  *    prefetcht0 4 KB ahead) and was slower than none (13.9); the second, far prefetch into L2 then
- *    took 1.5B-Deep BF16 decode at 1 thread from 3.7-4.0 to 4.7-5.0 t/s (one prefetch 4 KB ahead;
- *    8-16 KB alone, or 1 KB / 16 KB pairs, were slower).
+ *    took 1.5B-Deep BF16 decode at 1 thread from 3.7-4.0 to 4.7-5.0 t/s (against one prefetch
+ *    4 KB ahead; the pairs 1 / 8 KB, 2 / 6 KB, 2 / 16 KB and 4 / 12-16 KB were slower).
  * FALCON_H1_PREFETCH=nta|t0|off overrides the choice (t0: the L1 + L2 pair). */
 #ifndef PF_NTA_BYTES
 #define PF_NTA_BYTES 4096
