@@ -2,7 +2,7 @@
  * template). Layouts and the role of each term follow simd_avx512.c; only the instruction
  * widths differ: a 256-bit product covers 32 codes, 8 int32 lanes of 4 products each. */
 #define I8 __attribute__((target("avx2,fma,f16c")))
-#include "int8_prefetch.h"
+#include "weight_prefetch.h"
 
 
 static inline I8 __m256i dot4(__m256i u, __m256i s) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)); }
@@ -66,7 +66,7 @@ static inline I8 float hsum_f(__m256 v) {
 static I8 float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, const float *ad, int nb) {
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++) {
-        if (!(i & 1)) INT8_PREFETCH(b + i); /* a 64-byte line per two 34-byte blocks */
+        if (!(i & 1)) WEIGHT_PREFETCH(b + i); /* a 64-byte line per two 34-byte blocks */
         const __m256i w = _mm256_loadu_si256((const __m256i *)b[i].qs), a = _mm256_loadu_si256((const __m256i *)(q8 + 32 * i));
         const __m256i p = dot4(_mm256_abs_epi8(w), _mm256_sign_epi8(a, w));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_cvtsh_ss(b[i].d) * ad[i]), acc);
@@ -88,7 +88,7 @@ static inline I8 __m256i fifth_bits32(const uint8_t qh[4]) {
         __m256 acc = _mm256_setzero_ps();                                                                                    \
         float off = 0.0f;                                                                                                    \
         for (int i = 0; i < nb; i++) {                                                                                       \
-            if (!(i & 1)) INT8_PREFETCH(b + i);                                                                              \
+            if (!(i & 1)) WEIGHT_PREFETCH(b + i);                                                                            \
             const float d = _cvtsh_ss(b[i].d);                                                                               \
             const __m256i p = dot4(CODES_##T(b + i), _mm256_loadu_si256((const __m256i *)(q8 + 32 * i)));                     \
             acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * ad[i]), acc);                                     \
@@ -156,7 +156,7 @@ static inline I8 float row_sum(__m256 v, __m128 s4) {
         __m256 v = _mm256_setzero_ps();                                                                                    \
         __m128 s4 = _mm_setzero_ps();                                                                                      \
         for (int i = 0; i < nb; i++) {                                                                                     \
-            INT8_PREFETCH_BLOCK(b + i);                                                                                    \
+            WEIGHT_PREFETCH_BLOCK(b + i);                                                                                  \
             block_k45(b[i].scales, b[i].qs, QH, &b[i].d, q8 + (size_t)i * QK_K, ab + i, &v, &s4);                         \
         }                                                                                                                  \
         return row_sum(v, s4);                                                                                             \
@@ -172,7 +172,7 @@ static I8 float dot_q6_K_i8(const block_q6_K *b, const int8_t *q8, const act_blo
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03);
     __m256 acc = _mm256_setzero_ps();
     for (int i = 0; i < nb; i++) {
-        INT8_PREFETCH_BLOCK(b + i);
+        WEIGHT_PREFETCH_BLOCK(b + i);
         const __m256i scw = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b[i].scales)); /* words sc0..7 | sc8..15 */
         __m256i sumi = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {

@@ -56,7 +56,7 @@
 #include "simd.h"
 #include "../../quant/blocks.h"
 
-#include "int8_prefetch.h"
+#include "weight_prefetch.h"
 
 static int vnni_state = -1;
 static int has_vnni(void) {
@@ -284,7 +284,7 @@ static inline VNNI_TARGET __m128 reduce4(__m512 a, __m512 b, __m512 c, __m512 d)
         __m512 v = _mm512_setzero_ps();                                                                                       \
         __m128 s4 = _mm_setzero_ps();                                                                                         \
         for (int i = 0; i < nb; i++) {                                                                                        \
-            INT8_PREFETCH_BLOCK(b + i);                                                                                       \
+            WEIGHT_PREFETCH_BLOCK(b + i);                                                                                     \
             block_##T##_vnni(b + i, q8 + (size_t)i * QK_K, ab + i, &v, &s4);                                                  \
         }                                                                                                                     \
         return _mm512_add_ps(v, _mm512_zextps128_ps512(s4));                                                                  \
@@ -337,7 +337,7 @@ static inline VNNI_TARGET __m256i fifth_bits32(const uint8_t qh[4]) {
         float off = 0.0f;                                                                                                    \
         int i = 0;                                                                                                           \
         for (; i + 2 <= nb; i += 2) {                                                                                        \
-            INT8_PREFETCH(b + i);                                                                                            \
+            WEIGHT_PREFETCH(b + i);                                                                                          \
             const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(CODES_##T(b + i)), CODES_##T(b + i + 1), 1);        \
             const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_loadu_si512((const void *)(q8 + 32 * i))); \
             const float d0 = _cvtsh_ss(b[i].d), d1 = _cvtsh_ss(b[i + 1].d);                                                  \
@@ -367,7 +367,7 @@ static VNNI_TARGET float dot_q8_0_i8(const block_q8_0 *b, const int8_t *q8, cons
     __m512 acc = _mm512_setzero_ps();
     int i = 0;
     for (; i + 2 <= nb; i += 2) {
-        INT8_PREFETCH(b + i);
+        WEIGHT_PREFETCH(b + i);
         const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)b[i].qs)), _mm256_loadu_si256((const __m256i *)b[i + 1].qs), 1);
         const __m512i a = _mm512_loadu_si512((const void *)(q8 + 32 * i));
         const __m512i as = _mm512_mask_sub_epi8(a, _mm512_movepi8_mask(w), _mm512_setzero_si512(), a);

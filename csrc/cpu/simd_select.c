@@ -1,17 +1,17 @@
 /* csrc/cpu/simd_select.c — pick the kernel table once: the best the CPU supports, or a lower one
  * forced by FALCON_H1_SIMD (so CI can run the scalar fallback on any machine). */
 #include "simd.h"
-#include "int8_prefetch.h"
+#include "weight_prefetch.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const fh1_simd *chosen;
 
-int fh1_int8_prefetch = FH1_PF_T0;
+int fh1_weight_prefetch = FH1_PF_T0;
 
-/* the integer dots' software prefetch (int8_prefetch.h): non-temporal on AMD, into every cache
- * level elsewhere, or as FALCON_H1_PREFETCH says */
+/* decode's software prefetch of the weights (weight_prefetch.h): non-temporal on AMD, into L1 and
+ * L2 elsewhere, or as FALCON_H1_PREFETCH says */
 static int prefetch_mode(void) {
     const char *e = getenv("FALCON_H1_PREFETCH");
     if (e && strcmp(e, "off") == 0) return FH1_PF_OFF;
@@ -47,7 +47,7 @@ const fh1_simd *fh1_simd_get(void) {
         else if (strcmp(want, "avx2") == 0 && s == &fh1_simd_avx512) s = &fh1_simd_avx2;
 #endif
     }
-    fh1_int8_prefetch = prefetch_mode();
+    fh1_weight_prefetch = prefetch_mode();
     chosen = s;
     return s;
 }

@@ -3,7 +3,7 @@
  * Weights are widened to f32 on load (bf16: shift; f16: vcvtph2ps; q8_0: int8→f32 × block scale),
  * so results agree with the scalar reference up to f32 summation order. */
 #include "simd.h"
-#include "int8_prefetch.h"
+#include "weight_prefetch.h"
 #include "../../quant/blocks.h"
 
 #include <math.h>
@@ -98,7 +98,7 @@ static inline float SUF(w_scalar)(int type, const uint8_t *row, int k) {
 /* T = 1 (decode): memory-bound. Rows are read one after the other, so the weights stream through
  * memory sequentially (the hardware prefetcher's best case); 4 accumulators hide FMA latency.
  * BYTE_AT(k) is element k's byte offset in a row: the lines ahead are prefetched as the integer
- * dots do (int8_prefetch.h; one core's hardware prefetchers alone fell short of the bandwidth). */
+ * dots do (weight_prefetch.h; one core's hardware prefetchers alone fell short of the bandwidth). */
 #define DEFINE_GEMV(NAME, TYPE, LOADW, BYTE_AT)                                                             \
     static FH1_TARGET void NAME(const fh1_matrix *W, const float *x, float *y, int r0, int r1) {           \
         const int K = W->cols, K4 = K - K % (4 * VL), KV = K - K % VL;                                      \
@@ -107,7 +107,7 @@ static inline float SUF(w_scalar)(int type, const uint8_t *row, int k) {
             V c0 = vzero(), c1 = vzero(), c2 = vzero(), c3 = vzero();                                       \
             int k = 0;                                                                                      \
             for (; k < K4; k += 4 * VL) {                                                                   \
-                for (int o = BYTE_AT(k); o < BYTE_AT(k + 4 * VL); o += 64) INT8_PREFETCH(w + o);            \
+                for (int o = BYTE_AT(k); o < BYTE_AT(k + 4 * VL); o += 64) WEIGHT_PREFETCH(w + o);          \
                 c0 = vfma(LOADW(w, k), vload(x + k), c0);                                                   \
                 c1 = vfma(LOADW(w, k + VL), vload(x + k + VL), c1);                                         \
                 c2 = vfma(LOADW(w, k + 2 * VL), vload(x + k + 2 * VL), c2);                                 \
