@@ -2,6 +2,8 @@
  * machines without Node (the GPU machine). Same layout as src/bench/synthetic.ts, minus the
  * tokenizer metadata (the engine does not need it).
  *   fh1_synth 0.5b|1.5b-deep|7b|34b bf16|f16|q8_0|q4_k|q4_k_m OUT.gguf
+ * The vocabulary is GPT-2 style byte tokens and numbered names, as the TypeScript generator writes,
+ * so llama-bench loads the same file on the GPU machine.
  * q4_k_m mixes types as llama-quantize's Q4_K_M does for falcon-h1 (src/quantize/recipes.ts): the
  * head Q6_K, attn_v and ffn_down Q6_K in the first and last eighth of the layers and every third
  * layer between, the rest Q4_K. */
@@ -29,6 +31,28 @@ static void kv_u32(const char *k, uint32_t v) { str(k); u32(4); u32(v); }
 static void kv_f32(const char *k, float v) { str(k); u32(6); w8(&v, 4); }
 static void kv_str(const char *k, const char *v) { str(k); u32(8); str(v); }
 
+/* The tokenizer keys llama.cpp's vocabulary loader needs: token i < 256 is byte i (control and
+ * non-printing bytes moved up by 256, as in src/bench/synthetic.ts), the rest "<tN>". */
+static void kv_vocab(int V) {
+    str("tokenizer.ggml.model"); u32(8); str("gpt2");
+    str("tokenizer.ggml.pre"); u32(8); str("falcon-h1");
+    str("tokenizer.ggml.tokens"); u32(9); u32(8); u64(V);
+    for (int i = 0; i < V; i++) {
+        char t[16];
+        if (i < 256) {
+            const unsigned cp = i < 33 || (i > 126 && i < 161) || i == 173 ? 256 + i : i;
+            if (cp < 0x80) { t[0] = (char)cp; t[1] = 0; }
+            else { t[0] = (char)(0xC0 | cp >> 6); t[1] = (char)(0x80 | (cp & 0x3F)); t[2] = 0; }
+        } else snprintf(t, sizeof t, "<t%d>", i);
+        str(t);
+    }
+    str("tokenizer.ggml.token_type"); u32(9); u32(5); u64(V);
+    for (int i = 0; i < V; i++) u32(1);
+    str("tokenizer.ggml.merges"); u32(9); u32(8); u64(0);
+    kv_u32("tokenizer.ggml.bos_token_id", 1);
+    kv_u32("tokenizer.ggml.eos_token_id", 11);
+}
+
 typedef struct { char name[64]; int nd; uint64_t ne[2]; int type; int kind; uint64_t bytes; } tinfo;
 static tinfo T[2000];
 static int nt;
@@ -50,6 +74,8 @@ int main(int argc, char **argv) {
     const int km = !strcmp(argv[2], "q4_k_m");
     int mt = !strcmp(argv[2], "bf16") ? GGML_TYPE_BF16 : !strcmp(argv[2], "f16") ? GGML_TYPE_F16 : !strcmp(argv[2], "q8_0") ? GGML_TYPE_Q8_0 : !strcmp(argv[2], "q4_k") || km ? GGML_TYPE_Q4_K : -1;
     if (!s || mt < 0) { fprintf(stderr, "unknown size or type\n"); return 2; }
+    /* llama.cpp's LLAMA_FTYPE numbers, which llama-bench prints as the model type */
+    const int file_type = km ? 15 : mt == GGML_TYPE_BF16 ? 32 : mt == GGML_TYPE_F16 ? 1 : mt == GGML_TYPE_Q8_0 ? 7 : 14;
     const int L8 = s->L / 8;
     const int qd = s->Hq * s->dh, kvd = s->Hkv * s->dh, Cd = s->E + 2 * s->G * s->N, Din = s->E + Cd + s->H;
     char n[80];
@@ -70,14 +96,16 @@ int main(int argc, char **argv) {
     }
     f = fopen(argv[3], "wb");
     if (!f) { perror(argv[3]); return 1; }
-    w8("GGUF", 4); u32(3); u64(nt); u64(18);
+    w8("GGUF", 4); u32(3); u64(nt); u64(26);
     kv_str("general.architecture", "falcon-h1");
     kv_u32("falcon-h1.context_length", 262144); kv_u32("falcon-h1.embedding_length", s->D); kv_u32("falcon-h1.feed_forward_length", s->F);
     kv_u32("falcon-h1.attention.head_count", s->Hq); kv_u32("falcon-h1.attention.head_count_kv", s->Hkv); kv_u32("falcon-h1.block_count", s->L);
     kv_u32("falcon-h1.attention.key_length", s->dh); kv_u32("falcon-h1.attention.value_length", s->dh);
     kv_u32("falcon-h1.ssm.conv_kernel", 4); kv_u32("falcon-h1.ssm.inner_size", s->E); kv_u32("falcon-h1.ssm.state_size", s->N);
     kv_u32("falcon-h1.ssm.time_step_rank", s->H); kv_u32("falcon-h1.ssm.group_count", s->G); kv_f32("falcon-h1.attention.layer_norm_rms_epsilon", 1e-5f);
-    kv_f32("falcon-h1.rope.freq_base", 1e11f); kv_u32("general.file_type", 0); kv_u32("general.quantization_version", 2);
+    kv_f32("falcon-h1.rope.freq_base", 1e11f); kv_u32("general.file_type", file_type);
+    kv_u32("falcon-h1.vocab_size", s->V); kv_u32("general.quantization_version", 2);
+    kv_vocab(s->V);
     uint64_t off = 0;
     for (int i = 0; i < nt; i++) {
         str(T[i].name); u32(T[i].nd); u64(T[i].ne[0]); if (T[i].nd == 2) u64(T[i].ne[1]); u32(T[i].type); u64(off);

@@ -43,7 +43,7 @@ function* cycle(pattern: Uint8Array, total: number): Iterable<Uint8Array> {
 }
 
 /** GPT-2 style byte tokens so llama.cpp's vocabulary loader is satisfied. */
-function syntheticVocab(V: number): GGUFEntry[] {
+export function syntheticVocab(V: number): GGUFEntry[] {
   const tokens: string[] = [];
   const types: number[] = [];
   for (let i = 0; i < V; i++) {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { writeSyntheticModel, writeSyntheticModelOfType } from '../../src/bench/synthetic.js';
+import { syntheticVocab, writeSyntheticModel, writeSyntheticModelOfType } from '../../src/bench/synthetic.js';
 import { MINI256 } from '../helpers/mini-shape.js';
 import { FileType, GGMLType } from '../../src/gguf/types.js';
 import { SHAPES, type ModelShape } from '../../src/bench/shapes.js';
 import { Model, simdName } from '../../src/engine/engine.js';
 import { hasBf16Dot, hasBf16Prefill } from '../helpers/cpu.js';
-import { getNumber, readGGUF } from '../../src/gguf/reader.js';
+import { getEntry, getNumber, readGGUF } from '../../src/gguf/reader.js';
 import { cli } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { MIXES, chooseType, isQuantizable } from '../../src/quantize/recipes.js';
@@ -78,6 +78,10 @@ describe('csrc/tools/fh1_synth (the GPU machine\'s model writer, no Node there)'
         q6 += t.type === GGMLType.Q6_K ? 1 : 0;
       }
       expect(q6).toBeGreaterThan(2); // the head and some attn_v/ffn_down, not a pure file
+      // llama-bench needs the file type and a vocabulary; both as the TypeScript generator writes them
+      expect(getEntry(f, 'general.file_type')?.value).toBe(FileType.MOSTLY_Q4_K_M);
+      expect(getEntry(f, 'falcon-h1.vocab_size')?.value).toBe(s.vocab);
+      for (const want of syntheticVocab(s.vocab)) expect(getEntry(f, want.key)?.value, want.key).toEqual(want.value);
     }
   });
 });
