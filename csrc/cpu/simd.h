@@ -53,8 +53,8 @@ typedef struct {
 /* tokens per ssm_scan_rows call (the per-thread Δ·B scratch holds FH1_SCAN_TB·N floats) */
 #define FH1_SCAN_TB 64
 
-/* keys per attention block (one AVX-512 vector of scores) and the prefill query tile in tokens */
-#define FH1_ATT_KB 16
+/* keys per attention block (two AVX-512 vectors of scores) and the prefill query tile in tokens */
+#define FH1_ATT_KB 32
 #define FH1_ATT_QT 16
 /* batches of at least this many tokens take the tiled attention */
 #define FH1_ATT_MIN_T 4

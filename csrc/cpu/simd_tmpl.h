@@ -623,69 +623,150 @@ static FH1_TARGET float SUF(exp_shift_sum)(float *x, float m, int n) {
     return s;
 }
 
-/* o ← o·corr + Σ_s p[s]·V[s] with the nvec vectors of o in registers (a constant after inlining) */
-static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_pv)(float *oi, const float *p, const float *Vb, int n, int dh, float corr, const int nvec) {
-    V ov[256 / VL];
-    const V cv = vset1(corr);
-    for (int k = 0; k < nvec; k++) ov[k] = vmul(vload(oi + k * VL), cv);
-    for (int s = 0; s < n; s++) {
-        const V pv = vset1(p[s]);
-        const float *vr = Vb + (size_t)s * dh;
-        for (int k = 0; k < nvec; k++) ov[k] = vfma(pv, vload(vr + k * VL), ov[k]);
-    }
-    for (int k = 0; k < nvec; k++) vstore(oi + k * VL, ov[k]);
+/* Prefill attention kernel, a register-blocked product in the way of a GEMM micro-kernel: a group
+ * of QP queries goes through a key block together, so each K or V vector loaded feeds QP FMAs and
+ * each broadcast query element feeds FH1_ATT_KB/VL of them (loads, not FMAs, were the limit with
+ * one query at a time), and the group's sums are enough independent chains to cover the FMA
+ * latency. ATT_ACC is the accumulators a pass holds: half the vector registers (AVX2 has 16,
+ * AVX-512 and NEON 32), the rest for the loaded rows and broadcasts; ATT_QMAX the group size. */
+#define ATT_ACC (VL == 8 ? 8 : 16)
+#define ATT_NC (FH1_ATT_KB / VL)
+#define ATT_QMAX (ATT_ACC / ATT_NC >= 4 ? 4 : ATT_ACC / ATT_NC >= 2 ? 2 : 1)
+
+/* sc[a·FH1_ATT_KB + s] = scale · q_a · K[s] for the QP queries q + a·ldq (QP a constant after
+ * inlining) against the whole block (Kt zero past its keys): q[d] is broadcast against row d of
+ * Kt, so there are no horizontal sums. Small groups split d into U chains to keep enough sums. */
+static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_scores)(const float *q, int ldq, const int QP, const float *Kt, int dh,
+                                                                             float scale, float *sc) {
+    enum { NC = ATT_NC, UMAX = 8 / ATT_NC > 1 ? 8 / ATT_NC : 1 };
+    const int U = QP * NC >= 8 ? 1 : 8 / (QP * NC);
+    V acc[ATT_QMAX][UMAX][NC];
+    for (int a = 0; a < QP; a++)
+        for (int u = 0; u < U; u++)
+            for (int c = 0; c < NC; c++) acc[a][u][c] = vzero();
+    int d = 0;
+    for (; d + U <= dh; d += U)
+        for (int u = 0; u < U; u++) {
+            const float *kr = Kt + (size_t)(d + u) * FH1_ATT_KB;
+            V k[NC];
+            for (int c = 0; c < NC; c++) k[c] = vload(kr + c * VL);
+            for (int a = 0; a < QP; a++) {
+                const V qa = vset1(q[(size_t)a * ldq + d + u]);
+                for (int c = 0; c < NC; c++) acc[a][u][c] = vfma(qa, k[c], acc[a][u][c]);
+            }
+        }
+    for (; d < dh; d++)
+        for (int a = 0; a < QP; a++) {
+            const V qa = vset1(q[(size_t)a * ldq + d]);
+            for (int c = 0; c < NC; c++) acc[a][0][c] = vfma(qa, vload(Kt + (size_t)d * FH1_ATT_KB + c * VL), acc[a][0][c]);
+        }
+    for (int a = 0; a < QP; a++)
+        for (int c = 0; c < NC; c++) {
+            V s = acc[a][0][c];
+            for (int u = 1; u < U; u++) s = vadd(s, acc[a][u][c]);
+            vstore(sc + a * FH1_ATT_KB + c * VL, vmul(s, vset1(scale)));
+        }
 }
 
-/* see fh1_simd.attn_block: scores of FH1_ATT_KB keys as FH1_ATT_KB/VL vectors (q[d] broadcast
- * against row d of Kt, so no horizontal sums), then the online-softmax update and o += p·V with
- * the output row held in registers across the block's keys */
+/* The online-softmax step of one query over the block's scores p[0..KB) of which the first n are
+ * visible: p becomes exp(score − new max) (0 past n), m and l move on; returns the factor that
+ * rescales the query's output so far. */
+static inline __attribute__((always_inline)) FH1_TARGET float SUF(attn_softmax_step)(float *p, int n, float *m, float *l) {
+    for (int s = n; s < FH1_ATT_KB; s++) p[s] = -INFINITY;
+    V mx = vload(p);
+    for (int c = 1; c < ATT_NC; c++) mx = vmax_(mx, vload(p + c * VL));
+    float lane[VL];
+    vstore(lane, mx);
+    float bm = lane[0];
+    for (int j = 1; j < VL; j++) bm = lane[j] > bm ? lane[j] : bm;
+    const float mnew = bm > *m ? bm : *m;
+    const float corr = *m == -INFINITY ? 0.0f : expf(*m - mnew);
+    V sum = vzero();
+    for (int c = 0; c < ATT_NC; c++) {
+        const V e = SUF(vexp)(vsub(vload(p + c * VL), vset1(mnew)));
+        vstore(p + c * VL, e);
+        sum = vadd(sum, e);
+    }
+    *l = *l * corr + vhsum(sum);
+    *m = mnew;
+    return corr;
+}
+
+/* o_a ← o_a·corr[a] + Σ_s p_a[s]·V[s] for the QP queries (o + a·dh, p + a·FH1_ATT_KB) over ncol
+ * vectors of columns starting at o and Vb as given (V rows dh apart), the QP·ncol sums in
+ * registers across the keys (QP and ncol are constants after inlining) */
+static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_pv_pass)(float *o, const float *p, const float *corr, const int QP, const float *Vb,
+                                                                              int n, int dh, const int ncol) {
+    V acc[ATT_QMAX][ATT_ACC];
+    for (int a = 0; a < QP; a++)
+        for (int k = 0; k < ncol; k++) acc[a][k] = vmul(vload(o + (size_t)a * dh + k * VL), vset1(corr[a]));
+    for (int s = 0; s < n; s++) {
+        const float *vr = Vb + (size_t)s * dh;
+        V v[ATT_ACC];
+        for (int k = 0; k < ncol; k++) v[k] = vload(vr + k * VL);
+        for (int a = 0; a < QP; a++) {
+            const V pa = vset1(p[a * FH1_ATT_KB + s]);
+            for (int k = 0; k < ncol; k++) acc[a][k] = vfma(pa, v[k], acc[a][k]);
+        }
+    }
+    for (int a = 0; a < QP; a++)
+        for (int k = 0; k < ncol; k++) vstore(o + (size_t)a * dh + k * VL, acc[a][k]);
+}
+
+/* PV for QP queries over all dh/VL column vectors, in passes of as many as the registers hold */
+static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_pv)(float *o, const float *p, const float *corr, const int QP, const float *Vb, int n,
+                                                                         int dh) {
+    const int nvec = dh / VL, cols = ATT_ACC / QP;
+    for (int k0 = 0; k0 < nvec; k0 += cols) {
+        const int nc = nvec - k0 < cols ? nvec - k0 : cols;
+        /* the widths head sizes 64 and 128 give, as constants so the sums stay in registers */
+        if (nc == cols) SUF(attn_pv_pass)(o + k0 * VL, p, corr, QP, Vb + k0 * VL, n, dh, ATT_ACC / QP);
+        else if (nc == 4) SUF(attn_pv_pass)(o + k0 * VL, p, corr, QP, Vb + k0 * VL, n, dh, 4);
+        else SUF(attn_pv_pass)(o + k0 * VL, p, corr, QP, Vb + k0 * VL, n, dh, nc);
+    }
+}
+
+/* one group of QP queries from index i: scores, their softmax steps, o += p·V */
+static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_group)(const float *q, int ldq, const int QP, const int *lim, const float *Kt,
+                                                                            const float *Vb, int nk, int dh, float scale, float *m, float *l, float *o) {
+    float sc[ATT_QMAX * FH1_ATT_KB], corr[ATT_QMAX];
+    SUF(attn_scores)(q, ldq, QP, Kt, dh, scale, sc);
+    int n = 0;
+    for (int a = 0; a < QP; a++) {
+        const int na = lim[a] < nk ? lim[a] : nk;
+        corr[a] = SUF(attn_softmax_step)(sc + a * FH1_ATT_KB, na, m + a, l + a);
+        n = na > n ? na : n;
+    }
+    SUF(attn_pv)(o, sc, corr, QP, Vb, n, dh);
+}
+
+/* see fh1_simd.attn_block: queries in groups of ATT_QMAX (a later query never sees fewer keys, so
+ * once query i sees some, the rest of the group does too) */
 static FH1_TARGET void SUF(attn_block)(const float *q, int ldq, int nq, const int *lim, const float *Kt, const float *Vb, int nk, int dh, float scale,
                                       float *m, float *l, float *o) {
-    enum { NC = FH1_ATT_KB / VL, OMAX = 256 / VL };
-    for (int i = 0; i < nq; i++) {
-        const int n = lim[i] < nk ? lim[i] : nk;
-        if (n <= 0) continue;
+    for (int i = 0; i < nq;) {
+        if ((lim[i] < nk ? lim[i] : nk) <= 0) {
+            i++;
+            continue;
+        }
         const float *qi = q + (size_t)i * ldq;
-        /* four independent chains over d (d mod 4), so the FMAs pipeline instead of waiting on one
-         * accumulator */
-        V acc[4][NC];
-        for (int u = 0; u < 4; u++)
-            for (int c = 0; c < NC; c++) acc[u][c] = vzero();
-        int d = 0;
-        for (; d + 4 <= dh; d += 4)
-            for (int u = 0; u < 4; u++) {
-                const V qd = vset1(qi[d + u]);
-                for (int c = 0; c < NC; c++) acc[u][c] = vfma(qd, vload(Kt + (size_t)(d + u) * FH1_ATT_KB + c * VL), acc[u][c]);
-            }
-        for (; d < dh; d++) {
-            const V qd = vset1(qi[d]);
-            for (int c = 0; c < NC; c++) acc[0][c] = vfma(qd, vload(Kt + (size_t)d * FH1_ATT_KB + c * VL), acc[0][c]);
-        }
-        float sc[FH1_ATT_KB];
-        for (int c = 0; c < NC; c++) vstore(sc + c * VL, vmul(vadd(vadd(acc[0][c], acc[1][c]), vadd(acc[2][c], acc[3][c])), vset1(scale)));
-        float bm = sc[0];
-        for (int s = 1; s < n; s++) bm = sc[s] > bm ? sc[s] : bm;
-        const float mnew = bm > m[i] ? bm : m[i];
-        const float corr = m[i] == -INFINITY ? 0.0f : expf(m[i] - mnew);
-        for (int s = n; s < FH1_ATT_KB; s++) sc[s] = -INFINITY;
-        float psum = 0.0f;
-        for (int c = 0; c < NC; c++) {
-            const V e = SUF(vexp)(vsub(vload(sc + c * VL), vset1(mnew)));
-            vstore(sc + c * VL, e);
-        }
-        for (int s = 0; s < n; s++) psum += sc[s];
-        l[i] = l[i] * corr + psum;
-        m[i] = mnew;
         float *oi = o + (size_t)i * dh;
-        const int nv = dh / VL;
-        if (dh % VL == 0 && nv == 64 / VL) SUF(attn_pv)(oi, sc, Vb, n, dh, corr, 64 / VL); /* head_dim 64 (0.5B) */
-        else if (dh % VL == 0 && nv == 128 / VL) SUF(attn_pv)(oi, sc, Vb, n, dh, corr, 128 / VL); /* 128 (1.5B … 34B) */
-        else if (dh % VL == 0 && nv <= OMAX) SUF(attn_pv)(oi, sc, Vb, n, dh, corr, nv);
-        else {
+        if (dh % VL) { /* no head size of the released models: one query at a time, plainly */
+            float sc[FH1_ATT_KB];
+            SUF(attn_scores)(qi, ldq, 1, Kt, dh, scale, sc);
+            const float corr = SUF(attn_softmax_step)(sc, lim[i] < nk ? lim[i] : nk, m + i, l + i);
             for (int d = 0; d < dh; d++) oi[d] *= corr;
-            for (int s = 0; s < n; s++)
+            for (int s = 0; s < nk; s++)
                 for (int d = 0; d < dh; d++) oi[d] += sc[s] * Vb[(size_t)s * dh + d];
+            i++;
+            continue;
         }
+        const int left = nq - i;
+        const int QP = left >= ATT_QMAX ? ATT_QMAX : left >= 2 ? 2 : 1;
+        if (QP == ATT_QMAX) SUF(attn_group)(qi, ldq, ATT_QMAX, lim + i, Kt, Vb, nk, dh, scale, m + i, l + i, oi);
+        else if (QP == 2) SUF(attn_group)(qi, ldq, 2, lim + i, Kt, Vb, nk, dh, scale, m + i, l + i, oi);
+        else SUF(attn_group)(qi, ldq, 1, lim + i, Kt, Vb, nk, dh, scale, m + i, l + i, oi);
+        i += QP;
     }
 }
 

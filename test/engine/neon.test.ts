@@ -63,6 +63,17 @@ describe.skipIf(!haveCross)('NEON kernels under qemu-aarch64', () => {
     expect(r.stdout.match(/^ok /gm)?.length, r.stdout).toBe(20);
   });
 
+  it('the NEON prefill attention kernel matches direct attention (test/engine/attn-block.c)', () => {
+    const aexe = join(dir, 'attn-block-arm64');
+    const sources = ['test/engine/attn-block.c', 'quant/quants.c', 'csrc/cpu/simd_scalar.c', 'csrc/cpu/simd_neon.c', 'csrc/cpu/simd_select.c', 'csrc/cpu/simd_avx2.c', 'csrc/cpu/simd_avx512.c'];
+    const cc = spawnSync('aarch64-linux-gnu-gcc', ['-O3', '-ffp-contract=off', '-std=gnu11', '-static', '-o', aexe, ...sources, '-lm'], { cwd: ROOT, encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    const r = spawnSync('qemu-aarch64', [aexe], { encoding: 'utf8' });
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout, r.stdout).toMatch(/^ok neon dh=128/m);
+    expect(r.stdout.match(/^ok /gm)?.length, r.stdout).toBe(64); // neon and scalar, 32 cases each
+  });
+
   it('quantized K-quant and 32-block weights: ARM prefill equals the x86 prefill, ARM decode (integer dots) stays within rounding', async () => {
     const src = join(dir, 'mini-f32.gguf');
     await writeSyntheticModel(MINI256, 'f32', src);
