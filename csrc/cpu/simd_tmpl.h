@@ -668,28 +668,37 @@ static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_scores)(co
         }
 }
 
-/* The online-softmax step of one query over the block's scores p[0..KB) of which the first n are
- * visible: p becomes exp(score − new max) (0 past n), m and l move on; returns the factor that
- * rescales the query's output so far. */
-static inline __attribute__((always_inline)) FH1_TARGET float SUF(attn_softmax_step)(float *p, int n, float *m, float *l) {
-    for (int s = n; s < FH1_ATT_KB; s++) p[s] = -INFINITY;
-    V mx = vload(p);
-    for (int c = 1; c < ATT_NC; c++) mx = vmax_(mx, vload(p + c * VL));
-    float lane[VL];
-    vstore(lane, mx);
-    float bm = lane[0];
-    for (int j = 1; j < VL; j++) bm = lane[j] > bm ? lane[j] : bm;
-    const float mnew = bm > *m ? bm : *m;
-    const float corr = *m == -INFINITY ? 0.0f : expf(*m - mnew);
-    V sum = vzero();
-    for (int c = 0; c < ATT_NC; c++) {
-        const V e = SUF(vexp)(vsub(vload(p + c * VL), vset1(mnew)));
-        vstore(p + c * VL, e);
-        sum = vadd(sum, e);
+/* The online-softmax step of QP queries over the block's scores (p + a·FH1_ATT_KB, the first
+ * n[a] visible): each row of p becomes exp(score − new max) (0 past n[a]), m and l move on, and
+ * corr[a] is the factor that rescales query a's output so far (one vector exp for the group;
+ * exp(−inf) = 0 for a query's first block). */
+static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_softmax_step)(float *p, const int *n, const int QP, float *m, float *l, float *corr) {
+    float shift[VL] = {0}, mnew[ATT_QMAX];
+    for (int a = 0; a < QP; a++) {
+        float *pa = p + a * FH1_ATT_KB;
+        for (int s = n[a]; s < FH1_ATT_KB; s++) pa[s] = -INFINITY;
+        V mx = vload(pa);
+        for (int c = 1; c < ATT_NC; c++) mx = vmax_(mx, vload(pa + c * VL));
+        float lane[VL];
+        vstore(lane, mx);
+        float bm = lane[0];
+        for (int j = 1; j < VL; j++) bm = lane[j] > bm ? lane[j] : bm;
+        mnew[a] = bm > m[a] ? bm : m[a];
+        shift[a] = m[a] - mnew[a];
     }
-    *l = *l * corr + vhsum(sum);
-    *m = mnew;
-    return corr;
+    vstore(shift, SUF(vexp)(vload(shift)));
+    for (int a = 0; a < QP; a++) {
+        float *pa = p + a * FH1_ATT_KB;
+        V sum = vzero();
+        for (int c = 0; c < ATT_NC; c++) {
+            const V e = SUF(vexp)(vsub(vload(pa + c * VL), vset1(mnew[a])));
+            vstore(pa + c * VL, e);
+            sum = vadd(sum, e);
+        }
+        corr[a] = shift[a];
+        l[a] = l[a] * corr[a] + vhsum(sum);
+        m[a] = mnew[a];
+    }
 }
 
 /* o_a ← o_a·corr[a] + Σ_s p_a[s]·V[s] for the QP queries (o + a·dh, p + a·FH1_ATT_KB) over ncol
@@ -731,12 +740,12 @@ static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_group)(con
                                                                             const float *Vb, int nk, int dh, float scale, float *m, float *l, float *o) {
     float sc[ATT_QMAX * FH1_ATT_KB], corr[ATT_QMAX];
     SUF(attn_scores)(q, ldq, QP, Kt, dh, scale, sc);
-    int n = 0;
+    int na[ATT_QMAX], n = 0;
     for (int a = 0; a < QP; a++) {
-        const int na = lim[a] < nk ? lim[a] : nk;
-        corr[a] = SUF(attn_softmax_step)(sc + a * FH1_ATT_KB, na, m + a, l + a);
-        n = na > n ? na : n;
+        na[a] = lim[a] < nk ? lim[a] : nk;
+        n = na[a] > n ? na[a] : n;
     }
+    SUF(attn_softmax_step)(sc, na, QP, m, l, corr);
     SUF(attn_pv)(o, sc, corr, QP, Vb, n, dh);
 }
 
@@ -752,9 +761,10 @@ static FH1_TARGET void SUF(attn_block)(const float *q, int ldq, int nq, const in
         const float *qi = q + (size_t)i * ldq;
         float *oi = o + (size_t)i * dh;
         if (dh % VL) { /* no head size of the released models: one query at a time, plainly */
-            float sc[FH1_ATT_KB];
+            float sc[FH1_ATT_KB], corr;
+            const int n = lim[i] < nk ? lim[i] : nk;
             SUF(attn_scores)(qi, ldq, 1, Kt, dh, scale, sc);
-            const float corr = SUF(attn_softmax_step)(sc, lim[i] < nk ? lim[i] : nk, m + i, l + i);
+            SUF(attn_softmax_step)(sc, &n, 1, m + i, l + i, &corr);
             for (int d = 0; d < dh; d++) oi[d] *= corr;
             for (int s = 0; s < nk; s++)
                 for (int d = 0; d < dh; d++) oi[d] += sc[s] * Vb[(size_t)s * dh + d];
