@@ -623,6 +623,17 @@ static FH1_TARGET float SUF(exp_shift_sum)(float *x, float m, int n) {
     return s;
 }
 
+/* the largest of s[0..nv), nv a multiple of VL: whole vectors, then the lanes of one */
+static inline FH1_TARGET float SUF(max_of)(const float *s, int nv) {
+    V mx = vload(s);
+    for (int i = VL; i < nv; i += VL) mx = vmax_(mx, vload(s + i));
+    float lanes[VL];
+    vstore(lanes, mx);
+    float bm = lanes[0];
+    for (int i = 1; i < VL; i++) bm = lanes[i] > bm ? lanes[i] : bm;
+    return bm;
+}
+
 /* Prefill attention kernel, a register-blocked product in the way of a GEMM micro-kernel: a group
  * of QP queries goes through a key block together, so each K or V vector loaded feeds QP FMAs and
  * each broadcast query element feeds FH1_ATT_KB/VL of them (loads, not FMAs, were the limit with
@@ -670,19 +681,15 @@ static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_scores)(co
 
 /* The online-softmax step of QP queries over the block's scores (p + a·FH1_ATT_KB, the first
  * n[a] visible): each row of p becomes exp(score − new max) (0 past n[a]), m and l move on, and
- * corr[a] is the factor that rescales query a's output so far (one vector exp for the group;
- * exp(−inf) = 0 for a query's first block). */
+ * corr[a] is the factor that rescales query a's output so far (one vector exp for the group; in
+ * a query's first block m is −inf and vexp's clamp gives a factor of at most 2e-38, which only
+ * ever multiplies the zero o and l it starts from). */
 static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_softmax_step)(float *p, const int *n, const int QP, float *m, float *l, float *corr) {
     float shift[VL] = {0}, mnew[ATT_QMAX];
     for (int a = 0; a < QP; a++) {
         float *pa = p + a * FH1_ATT_KB;
         for (int s = n[a]; s < FH1_ATT_KB; s++) pa[s] = -INFINITY;
-        V mx = vload(pa);
-        for (int c = 1; c < ATT_NC; c++) mx = vmax_(mx, vload(pa + c * VL));
-        float lane[VL];
-        vstore(lane, mx);
-        float bm = lane[0];
-        for (int j = 1; j < VL; j++) bm = lane[j] > bm ? lane[j] : bm;
+        const float bm = SUF(max_of)(pa, FH1_ATT_KB);
         mnew[a] = bm > m[a] ? bm : m[a];
         shift[a] = m[a] - mnew[a];
     }
@@ -869,12 +876,8 @@ static inline __attribute__((always_inline)) FH1_TARGET void SUF(attn_decode_r)(
         const int nv = (nk + VL - 1) / VL * VL;
         float corr[DEC_RMAX];
         for (int r = 0; r < RQ; r++) {
-            float *s = sc + (size_t)r * DEC_KB, lanes[VL];
-            V mx = vload(s);
-            for (int i = VL; i < nv; i += VL) mx = vmax_(mx, vload(s + i));
-            vstore(lanes, mx);
-            float bm = lanes[0];
-            for (int i = 1; i < VL; i++) bm = lanes[i] > bm ? lanes[i] : bm;
+            float *s = sc + (size_t)r * DEC_KB;
+            const float bm = SUF(max_of)(s, nv);
             const float mnew = bm > m[r] ? bm : m[r];
             corr[r] = m[r] == -INFINITY ? 0.0f : expf(m[r] - mnew);
             l[r] = l[r] * corr[r] + SUF(exp_shift_sum)(s, mnew, nk);

@@ -1,9 +1,8 @@
 /* csrc/tools/fh1_synth.c — a random-weight Falcon-H1 GGUF of a released shape, for benchmarks on
- * machines without Node (the GPU machine). Same layout as src/bench/synthetic.ts, minus the
- * tokenizer metadata (the engine does not need it).
+ * machines without Node (the GPU machine). Same layout and tokenizer metadata as
+ * src/bench/synthetic.ts (GPT-2 style byte tokens and numbered names, which the engine ignores and
+ * llama-bench needs), so llama-bench loads the same file there.
  *   fh1_synth 0.5b|1.5b-deep|7b|34b bf16|f16|q8_0|q4_k|q4_k_m OUT.gguf
- * The vocabulary is GPT-2 style byte tokens and numbered names, as the TypeScript generator writes,
- * so llama-bench loads the same file on the GPU machine.
  * q4_k_m mixes types as llama-quantize's Q4_K_M does for falcon-h1 (src/quantize/recipes.ts): the
  * head Q6_K, attn_v and ffn_down Q6_K in the first and last eighth of the layers and every third
  * layer between, the rest Q4_K. */

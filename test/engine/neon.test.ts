@@ -3,7 +3,7 @@
 // x86 engine. Skipped, with a message, only where the cross tools are not installed (.ci/run
 // installs them from Debian's packages: gcc-aarch64-linux-gnu, qemu-user).
 import { describe, expect, it, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { convertedFixture, maxDiff, readLogits, referenceCases, tempDir } from '../helpers/fixtures.js';
@@ -53,22 +53,24 @@ describe.skipIf(!haveCross)('NEON kernels under qemu-aarch64', () => {
     });
   }
 
-  it('every NEON integer dot equals the f32 dot of the dequantized weights', () => {
-    const kexe = join(dir, 'int8-kernels-arm64');
-    const sources = ['test/engine/int8-kernels.c', 'quant/quants.c', 'csrc/cpu/simd_scalar.c', 'csrc/cpu/simd_select.c', 'csrc/cpu/simd_avx2.c', 'csrc/cpu/simd_avx512.c'];
-    const cc = spawnSync('aarch64-linux-gnu-gcc', ['-O3', '-ffp-contract=off', '-std=gnu11', '-static', '-DCHECK_NEON', '-o', kexe, ...sources, '-lm'], { cwd: ROOT, encoding: 'utf8' });
+  // a kernel test program (test/engine/NAME.c) cross-built against the kernel tables, run under qemu;
+  // extra: more sources or defines
+  function runArmCTest(name: string, extra: string[]): SpawnSyncReturns<string> {
+    const kexe = join(dir, `${name}-arm64`);
+    const sources = [`test/engine/${name}.c`, 'quant/quants.c', 'csrc/cpu/simd_scalar.c', 'csrc/cpu/simd_select.c', 'csrc/cpu/simd_avx2.c', 'csrc/cpu/simd_avx512.c'];
+    const cc = spawnSync('aarch64-linux-gnu-gcc', ['-O3', '-ffp-contract=off', '-std=gnu11', '-static', '-o', kexe, ...sources, ...extra, '-lm'], { cwd: ROOT, encoding: 'utf8' });
     expect(cc.status, cc.stderr).toBe(0);
-    const r = spawnSync('qemu-aarch64', [kexe], { encoding: 'utf8' });
+    return spawnSync('qemu-aarch64', [kexe], { encoding: 'utf8' });
+  }
+
+  it('every NEON integer dot equals the f32 dot of the dequantized weights', () => {
+    const r = runArmCTest('int8-kernels', ['-DCHECK_NEON']); // the program includes simd_neon.c itself
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout.match(/^ok /gm)?.length, r.stdout).toBe(20);
   });
 
   it('the NEON prefill attention kernel matches direct attention (test/engine/attn-block.c)', () => {
-    const aexe = join(dir, 'attn-block-arm64');
-    const sources = ['test/engine/attn-block.c', 'quant/quants.c', 'csrc/cpu/simd_scalar.c', 'csrc/cpu/simd_neon.c', 'csrc/cpu/simd_select.c', 'csrc/cpu/simd_avx2.c', 'csrc/cpu/simd_avx512.c'];
-    const cc = spawnSync('aarch64-linux-gnu-gcc', ['-O3', '-ffp-contract=off', '-std=gnu11', '-static', '-o', aexe, ...sources, '-lm'], { cwd: ROOT, encoding: 'utf8' });
-    expect(cc.status, cc.stderr).toBe(0);
-    const r = spawnSync('qemu-aarch64', [aexe], { encoding: 'utf8' });
+    const r = runArmCTest('attn-block', ['csrc/cpu/simd_neon.c']);
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout, r.stdout).toMatch(/^ok neon dh=128/m);
     expect(r.stdout.match(/^ok /gm)?.length, r.stdout).toBe(64); // neon and scalar, 32 cases each
